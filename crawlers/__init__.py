@@ -1,0 +1,1 @@
+"""newsvault crawlers: one package per outlet, plus what all outlets share."""

@@ -1,0 +1,1 @@
+"""Sputnik (MIA Rossiya Segodnya): every language edition on one CMS."""

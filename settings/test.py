@@ -1,0 +1,11 @@
+"""Settings for tests: isolated state and output under ``NEWSVAULT_TEST_DIR``, never a real deployment's."""
+
+import os
+
+from settings.base import *  # noqa: F403
+
+_root = os.environ.get("NEWSVAULT_TEST_DIR", "./data/test")
+STATE_PATH = f"{_root}/state.sqlite"
+ARCHIVE_URI = f"{_root}/warc"
+ITEMS_URI = f"{_root}/items/%(name)s-%(time)s.jsonl"
+TELNETCONSOLE_ENABLED = False
