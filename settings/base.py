@@ -7,7 +7,7 @@ Components are named by dotted path, never imported here. Settings that newsvaul
 BOT_NAME = "newsvault"
 SPIDER_MODULES = ["crawlers.sputnik.spider"]
 NEWSPIDER_MODULE = "crawlers.sputnik"
-COMMANDS_MODULE = "crawlers.commands"
+COMMANDS_MODULE = "commands"
 
 # Scrapy's defaults that newsvault relies on, pinned so an upgrade cannot change them silently.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,1 @@
+"""Scrapy project commands: the CLI layer, which may import every package (extract, reextract, crawl)."""
