@@ -1,0 +1,70 @@
+"""Incremental state: fetch decisions by version, persistence across processes, survival of a killed writer."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+from crawlers.state import SqliteState, needs_fetch, version_key
+
+T0 = datetime(2024, 1, 2, 10, 0, tzinfo=UTC)
+
+
+def test_version_key_normalizes_offsets_and_naive():
+    assert version_key(datetime(2024, 1, 2, 13, 0, tzinfo=timezone(timedelta(hours=3)))) == "2024-01-02T10:00:00Z"
+    assert version_key(datetime(2024, 1, 2, 10, 0)) == "2024-01-02T10:00:00Z"
+    assert version_key(None) is None
+
+
+def test_fetch_decisions(tmp_path):
+    state = SqliteState(tmp_path / "s.sqlite")
+    assert needs_fetch(state, "sputnik:en:1", T0)
+    state.record("sputnik:en:1", "https://h/1.html", T0, emitted=True)
+    assert not needs_fetch(state, "sputnik:en:1", T0)
+    assert not needs_fetch(state, "sputnik:en:1", T0 - timedelta(days=1))
+    assert not needs_fetch(state, "sputnik:en:1", None)  # undated discovery (home page) never refetches
+    assert needs_fetch(state, "sputnik:en:1", T0 + timedelta(seconds=1))
+    assert needs_fetch(state, "sputnik:en:2", None)
+
+
+def test_undated_record_is_refetched_once_a_date_shows_up(tmp_path):
+    state = SqliteState(tmp_path / "s.sqlite")
+    state.record("k", "u", None, emitted=True)
+    assert not needs_fetch(state, "k", None)
+    assert needs_fetch(state, "k", T0)
+
+
+def test_version_never_decreases_and_emitted_is_kept(tmp_path):
+    state = SqliteState(tmp_path / "s.sqlite")
+    state.record("k", "u1", T0, emitted=True)
+    state.record("k", "u2", T0 - timedelta(hours=1), emitted=False)
+    rec = state.get("k")
+    assert (rec.url, rec.version, rec.emitted) == ("u2", "2024-01-02T10:00:00Z", False)
+
+
+def test_state_persists_across_connections_in_wal_mode(tmp_path):
+    path = tmp_path / "s.sqlite"
+    state = SqliteState(path)
+    state.record("k", "u", T0, emitted=True)
+    state.close()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert SqliteState(path).get("k").version == "2024-01-02T10:00:00Z"
+
+
+def test_records_survive_kill_9_of_the_writer(tmp_path):
+    path = tmp_path / "s.sqlite"
+    code = (
+        "import sys, time\nfrom crawlers.state import SqliteState\ns = SqliteState(sys.argv[1])\n"
+        "for i in range(50): s.record(f'k{i}', 'u', None, emitted=True)\nprint('ok', flush=True)\ntime.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ok"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    started = time.monotonic()
+    state = SqliteState(path)
+    assert state.count() == 50
+    assert time.monotonic() - started < 5
