@@ -1,0 +1,288 @@
+"""``scrapy crawl sputnik``: discover Sputnik articles on the selected editions and emit one Article per page.
+
+Arguments (``-a name=value``), all optional; see ``docs/crawling.md``:
+``editions=en,de|all``, ``mode=latest|backfill|urls``, ``since``/``until`` (backfill, ``YYYY-MM-DD``),
+``urls=URL,URL`` / ``urls_file=PATH`` (urls mode), ``feed=URL`` / ``sitemap=URL`` (seed one source),
+``refresh=all`` (ignore the incremental state).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import Response
+
+from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
+from crawlers.errors import NotAnArticle, UnreadablePage
+from crawlers.sputnik import editions as edition_table
+from crawlers.sputnik import pages, urls
+from crawlers.sputnik.editions import SputnikEdition, UnknownEdition
+from crawlers.state import SqliteState, StateStore, needs_fetch
+
+logger = logging.getLogger(__name__)
+
+MODES = ("latest", "backfill", "urls")
+FEED_PATH = "/export/rss2/archive/index.xml"
+WIDGET_PATH = "/services/widget/lenta/"
+
+
+def _newer(version: datetime | None, than: datetime | None) -> bool:
+    return version is not None and (than is None or version > than)
+
+
+class SpiderArgumentError(ValueError):
+    """A ``-a`` argument of the spider is missing, malformed or contradicts another."""
+
+
+def _day(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise SpiderArgumentError(f"-a {name}={value!r}: expected a date as YYYY-MM-DD") from None
+
+
+def _explicit_url(value: str) -> str:
+    value = value.strip()
+    if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname:
+        raise SpiderArgumentError(f"not an absolute http(s) URL: {value!r}")
+    return value
+
+
+def _read_urls(urls_arg: str | None, urls_file: str | None) -> list[str]:
+    found = [u for u in (urls_arg or "").split(",") if u.strip()]
+    if urls_file:
+        try:
+            lines = Path(urls_file).read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            raise SpiderArgumentError(f"-a urls_file={urls_file!r}: cannot read it ({e.strerror})") from None
+        found += [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [_explicit_url(u) for u in found]
+
+
+def _editions_for(spec: str | None, explicit: list[str]) -> tuple[SputnikEdition, ...]:
+    """The editions named by ``spec``; by default those of the explicit URLs, else the international one."""
+    if spec is None and explicit:
+        found = {}
+        for url in explicit:
+            edition = edition_table.by_host(urlsplit(url).hostname or "")
+            if edition is None:
+                raise SpiderArgumentError(f"{url} is not on a known Sputnik host; see crawlers/sputnik/editions.py")
+            found[edition.code] = edition
+        return tuple(found.values())
+    try:
+        selected = tuple(edition_table.select(spec))
+    except UnknownEdition as e:
+        raise SpiderArgumentError(f"-a editions: {e}") from None
+    for url in explicit:
+        if edition_table.by_host(urlsplit(url).hostname or "") not in selected:
+            codes = ",".join(e.code for e in selected)
+            raise SpiderArgumentError(f"{url} is not on a host of the selected editions ({codes})")
+    return selected
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    """What one run crawls, validated from the spider arguments."""
+
+    editions: tuple[SputnikEdition, ...]
+    mode: str = "latest"
+    days: tuple[date, ...] = ()
+    urls: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    refresh: bool = False
+    hosts: frozenset[str] = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "hosts", frozenset(h for e in self.editions for h in e.hosts))
+
+
+def plan_from_args(
+    editions: str | None = None,
+    mode: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    urls: str | None = None,
+    urls_file: str | None = None,
+    feed: str | None = None,
+    sitemap: str | None = None,
+    refresh: str | None = None,
+    today: date | None = None,
+) -> CrawlPlan:
+    """Validate the ``-a`` arguments into a :class:`CrawlPlan`; :class:`SpiderArgumentError` says what is wrong."""
+    listed = _read_urls(urls, urls_file)
+    mode = (mode or ("urls" if listed else "latest")).strip().lower()
+    if mode not in MODES:
+        raise SpiderArgumentError(f"-a mode={mode!r}: expected one of {', '.join(MODES)}")
+    if refresh not in (None, "all"):
+        raise SpiderArgumentError(f"-a refresh={refresh!r}: the only value is 'all'")
+    if mode == "urls" and not listed:
+        raise SpiderArgumentError("-a mode=urls needs -a urls=URL,URL or -a urls_file=PATH")
+    if mode != "urls" and (urls or urls_file):
+        raise SpiderArgumentError(f"-a urls / urls_file only go with mode=urls, not mode={mode}")
+    if mode != "backfill" and (since or until):
+        raise SpiderArgumentError("-a since / until only go with mode=backfill")
+    if (feed or sitemap) and mode != "latest":
+        raise SpiderArgumentError("-a feed / sitemap seed a run on their own: do not combine them with mode=" + mode)
+    days: tuple[date, ...] = ()
+    if mode == "backfill":
+        if not since:
+            raise SpiderArgumentError("-a mode=backfill needs -a since=YYYY-MM-DD (and optionally until=YYYY-MM-DD)")
+        first = _day("since", since)
+        last = _day("until", until) if until else (today or datetime.now(UTC).date())
+        if first > last:
+            raise SpiderArgumentError(f"-a since={first} is after until={last}")
+        days = tuple(first + timedelta(days=n) for n in range((last - first).days + 1))
+    feeds = tuple(_explicit_url(feed) for feed in [feed] if feed)
+    sitemaps = tuple(_explicit_url(s) for s in [sitemap] if s)
+    chosen = _editions_for(editions, [*listed, *feeds, *sitemaps])
+    return CrawlPlan(chosen, mode, days, tuple(listed), feeds, sitemaps, refresh == "all")
+
+
+class SputnikSpider(scrapy.Spider):
+    """Sputnik articles from the selected editions: RSS, newsfeed widget and home page, per-day sitemaps or URLs."""
+
+    name = "sputnik"
+
+    def __init__(self, *args, **kwargs):
+        arg_names = ("editions", "mode", "since", "until", "urls", "urls_file", "feed", "sitemap", "refresh")
+        self.plan = plan_from_args(**{k: kwargs.pop(k) for k in arg_names if k in kwargs})
+        super().__init__(*args, **kwargs)
+        self.state: StateStore | None = None
+        self._versions: dict[str, datetime | None] = {}  # state key -> newest version discovered in this run
+
+    def is_allowed_host(self, host: str) -> bool:
+        """True for hosts of the selected editions (current and historical) and their image CDNs."""
+        edition = edition_table.by_host(host)
+        return edition is not None and edition in self.plan.editions
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """Open the state, then yield the discovery (or article) requests of the plan."""
+        if not self.plan.refresh:
+            path = self.settings.get("STATE_PATH", "./data/state/{spider}.sqlite").format(spider=self.name)
+            self.state = SqliteState(path)
+            logger.info("Incremental state: %s", path)
+        # Connected here, after the feed exporter's own handler: an item is recorded only once it was written.
+        self.crawler.signals.connect(self._item_scraped, signals.item_scraped)
+        self.crawler.signals.connect(self._item_dropped, signals.item_dropped)
+        self.crawler.signals.connect(self._closed, signals.spider_closed)
+        for request in self._seeds():
+            yield request
+
+    def _seeds(self) -> Iterable[scrapy.Request]:
+        plan = self.plan
+        if plan.mode == "urls":
+            yield from self._article_requests((Discovered(u, None) for u in plan.urls), force=True)
+            return
+        if plan.feeds or plan.sitemaps:
+            yield from (scrapy.Request(u, self.parse_feed) for u in plan.feeds)
+            yield from (scrapy.Request(u, self.parse_sitemap) for u in plan.sitemaps)
+            return
+        for edition in plan.editions:
+            base = f"https://{edition.host}"
+            if plan.mode == "backfill":
+                for day in plan.days:
+                    stamp = day.strftime("%Y%m%d")
+                    url = f"{base}/sitemap_article.xml?date_start={stamp}&date_end={stamp}"
+                    yield scrapy.Request(url, self.parse_sitemap)
+            else:
+                yield scrapy.Request(base + FEED_PATH, self.parse_feed)
+                yield scrapy.Request(base + WIDGET_PATH, self.parse_newsfeed)
+                yield scrapy.Request(base + "/", self.parse_home)
+
+    def _article_requests(self, found: Iterable[Discovered], force: bool = False) -> Iterable[scrapy.Request]:
+        """Requests for the article URLs among ``found`` that are new or changed (all of them if ``force``)."""
+        stats = self.crawler.stats
+        for url, version in found:
+            if not urls.is_article_url(url):
+                stats.inc_value("newsvault/discovery/non_article_url")
+                continue
+            if not self.is_allowed_host(urlsplit(url).hostname or ""):
+                stats.inc_value("newsvault/discovery/other_host")
+                continue
+            key = urls.item_id(url)
+            if key in self._versions and not _newer(version, self._versions[key]):
+                continue  # already requested in this run at this version or newer
+            if not force and self.state is not None and not needs_fetch(self.state, key, version):
+                stats.inc_value("newsvault/state/unchanged")
+                continue
+            self._versions[key] = version
+            stats.inc_value("newsvault/state/scheduled")
+            yield scrapy.Request(url, self.parse_article, meta={"state_key": key})
+
+    def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+        """Article URLs and dates of an RSS/Atom feed."""
+        try:
+            yield from self._article_requests(parse_feed(response.body))
+        except DiscoveryError as e:
+            self._discovery_failed(response, e)
+
+    def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        """Article URLs and lastmods of a sitemap; the sitemaps of a sitemap index."""
+        try:
+            sitemap = parse_sitemap(response.body)
+        except DiscoveryError as e:
+            self._discovery_failed(response, e)
+            return
+        if not sitemap.is_index:
+            yield from self._article_requests(sitemap.entries)
+            return
+        for entry in sitemap.entries:
+            if self.is_allowed_host(urlsplit(entry.url).hostname or ""):
+                yield scrapy.Request(entry.url, self.parse_sitemap)
+
+    def parse_newsfeed(self, response: Response) -> Iterable[scrapy.Request]:
+        """Article URLs and publication dates of the newsfeed widget."""
+        links = pages.parse_newsfeed(response.text, response.url)
+        yield from self._article_requests(Discovered(link.url, parse_date(link.datePublished)) for link in links)
+
+    def parse_home(self, response: Response) -> Iterable[scrapy.Request]:
+        """Article links of a home page (undated: only new articles are fetched)."""
+        hrefs = response.css("a::attr(href)").getall()
+        yield from self._article_requests(Discovered(response.urljoin(h), None) for h in hrefs)
+
+    def parse_article(self, response: Response):
+        """One Article item from an article page; other pages are counted and left alone."""
+        stats = self.crawler.stats
+        if not urls.is_article_url(response.url):
+            stats.inc_value("newsvault/pages/non_article")
+            return
+        try:
+            yield pages.extract_article(
+                response.body, response.url, encoding=response.encoding, http_status=response.status
+            )
+        except NotAnArticle as e:
+            stats.inc_value("newsvault/pages/not_an_article")
+            logger.info("Not an article: %s (%s)", response.url, e)
+            self._record(response, None, emitted=False)
+        except UnreadablePage as e:
+            stats.inc_value("newsvault/pages/unreadable")
+            logger.warning("Unreadable page: %s (%s)", response.url, e)
+
+    def _discovery_failed(self, response: Response, error: Exception) -> None:
+        self.crawler.stats.inc_value("newsvault/discovery/unreadable")
+        logger.warning("Unreadable feed or sitemap %s: %s", response.url, error)
+
+    def _record(self, response: Response, modified: str | None, *, emitted: bool) -> None:
+        key = response.meta.get("state_key")
+        if self.state is None or key is None:
+            return
+        versions = [v for v in (self._versions.get(key), parse_date(modified)) if v]
+        self.state.record(key, response.url, max(versions, default=None), emitted=emitted)
+
+    def _item_scraped(self, item, response: Response) -> None:
+        self._record(response, getattr(item, "dateModified", None), emitted=True)
+
+    def _item_dropped(self, item, response: Response) -> None:
+        self._record(response, getattr(item, "dateModified", None), emitted=False)
+
+    def _closed(self) -> None:
+        if self.state is not None:
+            self.state.close()
