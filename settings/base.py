@@ -50,5 +50,42 @@ EXTENSIONS = {**globals().get("EXTENSIONS", {}), "crawlers.extensions.ProgressLo
 STATE_PATH = "./data/state/{spider}.sqlite"  # SQLite file of the incremental state; {spider} is the spider name
 
 # --- archive: WARC 1.1 capture and storage (issue 4) --------------------------------------------------------
+ARCHIVE_ENABLED = True
+ARCHIVE_URI = "./data/warc"  # a local folder, or s3://bucket/prefix (AWS_* settings / AWS environment for S3)
+ARCHIVE_SPOOL_DIR = ""  # closed files wait here until stored; default: ARCHIVE_URI/.spool, ./data/warc-spool for S3
+ARCHIVE_S3_MAX_ATTEMPTS = 8  # botocore "standard" retries: throttling (503 SlowDown), 5xx, connection errors
+ARCHIVE_CRAWL_ID = ""  # warcinfo isPartOf; default: {spider}-{start time}-{random}
+WARC_PREFIX = "newsvault"  # file names: {WARC_PREFIX}-{spider}-{YYYYMMDDhhmmss}-{serial}-{host}-{token}.warc.gz
+WARC_MAX_SIZE = 10**9  # bytes (WARC 1.1 annex C)
+WARC_MAX_AGE = 3600  # seconds a file may stay open
+WARC_OPERATOR = ""
+WACZ_ENABLED = False  # also package the crawl's WARCs as a WACZ at close (ReplayWeb.page)
+EXTENSIONS = {**globals().get("EXTENSIONS", {}), "archive.scrapy_adapter.WarcCapture": 0}
+ITEM_PIPELINES = {**globals().get("ITEM_PIPELINES", {}), "archive.scrapy_adapter.ArchivePointerPipeline": 800}
 
 # --- items: validation, JSONL delivery, manifest, monitoring (issue 5) --------------------------------------
+# The add-on turns ITEMS_* into Scrapy's FEEDS and enables validation (100), dedupe (200), spidermon and the run
+# manifest; see pipelines/feeds.py. Placeholders: %(outlet)s %(editions)s %(date)s %(run)s plus Scrapy's own.
+ADDONS = {**globals().get("ADDONS", {}), "pipelines.feeds.ItemsAddon": 500}
+ITEMS_URI = "./data/items/%(outlet)s/%(editions)s/%(date)s/%(run)s.jsonl"  # local path, file:// or s3://
+ITEMS_MANIFEST_URI = ""  # default: <folder of ITEMS_URI>/%(run)s.manifest.json
+ITEMS_BATCH_ITEM_COUNT = 0  # > 0: a new file every N items (adds -%(batch_id)05d to the name)
+ITEMS_GZIP = False  # True: .jsonl.gz (a kill -9 then loses the compressor's buffer)
+# Run failure thresholds: each failing check gives an exit code (commands/crawl.py, docs/operations.md).
+ITEMS_MIN_ITEMS = 1  # 0 for runs that may legitimately find nothing new
+ITEMS_MAX_ERROR_RATE = 0.1  # failed exchanges / requests
+ITEMS_ERROR_HTTP_CODES = [403, 429, 500, 502, 503, 504]
+ITEMS_MAX_INVALID_RATIO = 0.01  # items dropped by schema validation / all items
+ITEMS_STORAGE_FAILURE_STATS = ["archive/store_failures", "archive/upload_failed"]  # any > 0 fails the run
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished", "closespider_itemcount", "closespider_pagecount"]
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # null, "" and [] count as missing
+SPIDERMON_FIELD_COVERAGE_SKIP_IF_NO_ITEM = True  # an empty run is the no-items check's failure, not coverage's
+SPIDERMON_FIELD_COVERAGE_RULES = {
+    "Article/id": 1.0,
+    "Article/url": 1.0,
+    "Article/headline": 1.0,
+    "Article/datePublished": 1.0,
+    "Article/articleBody": 0.99,
+    "Article/inLanguage": 0.99,
+    "Article/metadata": 1.0,
+}

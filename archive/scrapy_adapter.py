@@ -1,0 +1,248 @@
+"""The only Scrapy-aware module of ``archive``: capture every exchange as WARC records, point items at them.
+
+:class:`WarcCapture` (an extension) listens to ``response_downloaded``, which fires before any downloader
+middleware: bodies are still content-encoded, every redirect hop and error response is seen. It writes a request
+and a response (or revisit) record per exchange. :class:`ArchivePointerPipeline` finds the capture of an item by
+``item.url``, waits for the writer, fills ``item.archive`` and writes a metadata record with the item JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import socket
+from collections import OrderedDict
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from http import HTTPStatus
+from importlib.metadata import version
+from pathlib import Path
+
+import scrapy
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from archive.records import CrawlInfo, Original, RecordBuilder, http_head, sha1_digest
+from archive.storage import Uploader, open_storage
+from archive.wacz import package_wacz
+from archive.writer import RotatingWarcWriter, Written, repair_open_files
+from crawlers.items import ArchivePointer
+
+logger = logging.getLogger(__name__)
+MAX_PENDING = 20_000
+
+
+def request_block(request: Request) -> bytes:
+    """The request as sent: full target (path and query), ``Host`` first, every header value, the body."""
+    parsed = urlparse_cached(request)
+    target = (parsed.path or "/") + (f";{parsed.params}" if parsed.params else "")
+    target += f"?{parsed.query}" if parsed.query else ""
+    headers = [(b"Host", parsed.netloc.rpartition("@")[2].encode())]
+    headers += [(name, value) for name in request.headers for value in request.headers.getlist(name) if name != b"Host"]
+    if request.body and b"Content-Length" not in request.headers:
+        headers.append((b"Content-Length", str(len(request.body)).encode()))
+    return http_head(f"{request.method} {target} HTTP/1.1".encode(), headers) + request.body
+
+
+def response_head(response: Response) -> bytes:
+    """The response head as received, written as HTTP/1.1; chunking (already removed) masked with a true length."""
+    headers = [(name, value) for name in response.headers for value in response.headers.getlist(name)]
+    if any(name == b"Transfer-Encoding" and b"chunked" in value.lower() for name, value in headers):
+        headers = [
+            (b"X-Crawler-Transfer-Encoding" if name == b"Transfer-Encoding" else name, value)
+            for name, value in headers
+            if name != b"Content-Length"
+        ]
+        headers.append((b"Content-Length", str(len(response.body)).encode()))
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    return http_head(f"HTTP/1.1 {response.status} {reason}".rstrip().encode(), headers)
+
+
+def warc_protocol(response: Response) -> str | None:
+    """``WARC-Protocol`` value (ALPN style): ``http/1.1``, ``h2``."""
+    return response.protocol.lower().replace("http/2", "h2") if response.protocol else None
+
+
+class _Bounded(OrderedDict):
+    """An insertion-ordered map that forgets its oldest entries beyond ``MAX_PENDING``."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        if len(self) > MAX_PENDING:
+            self.popitem(last=False)
+
+
+class WarcCapture:
+    """Scrapy extension writing every downloaded exchange to rotating WARC 1.1 files (``ARCHIVE_*``, ``WARC_*``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_ENABLED"):
+            raise NotConfigured("ARCHIVE_ENABLED is off")
+        self.crawler, self.settings, self.stats = crawler, settings, crawler.stats
+        self.storage = open_storage(
+            settings["ARCHIVE_URI"], settings, max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS")
+        )
+        self.builder = RecordBuilder()
+        self.captures: _Bounded = _Bounded()  # final response URL -> future of the record holding its payload
+        self.originals: _Bounded = _Bounded()  # payload digest -> (Original, future of its record)
+        self.writer: RotatingWarcWriter | None = None
+        crawler.signals.connect(self.spider_opened, signals.spider_opened)
+        crawler.signals.connect(self.response_downloaded, signals.response_downloaded)
+        crawler.signals.connect(self.spider_closed, signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        """Build from the crawler's settings."""
+        return cls(crawler)
+
+    def _crawl_info(self, crawl_id: str) -> CrawlInfo:
+        hostname = socket.gethostname()
+        try:
+            ip = socket.gethostbyname(hostname)
+        except OSError:
+            ip = ""
+        return CrawlInfo(
+            software=f"newsvault/{version('newsvault')} (Scrapy/{scrapy.__version__})",
+            hostname=hostname,
+            ip=ip,
+            operator=self.settings.get("WARC_OPERATOR", ""),
+            user_agent=self.settings.get("USER_AGENT", ""),
+            contact=self.settings.get("NEWSVAULT_CONTACT", ""),
+            robots="obey" if self.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            crawl_id=crawl_id,
+            description=f"newsvault crawl of {self.outlet}",
+        )
+
+    def spider_opened(self, spider: scrapy.Spider) -> None:
+        """Repair leftovers of a killed run, upload what earlier runs spooled, open the writer."""
+        self.outlet = spider.name
+        started = datetime.now(UTC)
+        default_id = f"{spider.name}-{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        crawl_id = self.settings.get("ARCHIVE_CRAWL_ID") or default_id
+        spool = Path(self.settings.get("ARCHIVE_SPOOL_DIR") or self._default_spool()) / self.outlet
+        spool.mkdir(parents=True, exist_ok=True)
+        self.stats.set_value("archive/files_repaired", len(repair_open_files(spool)))
+        self.uploader = Uploader(self.storage, spool, self.outlet)
+        self.wacz = self.settings.getbool("WACZ_ENABLED")
+        self.uploader.submit()
+        self.writer = RotatingWarcWriter(
+            spool,
+            self._crawl_info(crawl_id),
+            prefix=f"{self.settings['WARC_PREFIX']}-{self.outlet}",
+            max_size=self.settings.getint("WARC_MAX_SIZE"),
+            max_age=self.settings.getfloat("WARC_MAX_AGE") or None,
+            builder=self.builder,
+            on_closed=lambda path: None if self.wacz else self.uploader.submit(),
+        )
+
+    def _default_spool(self) -> str:
+        uri = self.settings["ARCHIVE_URI"]
+        return "./data/warc-spool" if uri.startswith("s3://") else str(Path(uri.removeprefix("file://")) / ".spool")
+
+    def response_downloaded(self, response: Response, request: Request, spider: scrapy.Spider) -> None:
+        """Queue the request and response (or revisit) records of one exchange."""
+        if "cached" in response.flags:
+            self.stats.inc_value("archive/cached_skipped")
+            return
+        digest = sha1_digest(response.body)
+        known = self.originals.get(digest) if response.body else None
+        request_record, response_record = self.builder.exchange(
+            response.url,
+            request_block(request),
+            response_head(response),
+            response.body,
+            ip=str(response.ip_address) if response.ip_address else None,
+            protocol=warc_protocol(response),
+            truncated="disconnect" if "dataloss" in response.flags else None,
+            original=known[0] if known else None,
+            payload_digest=digest,
+        )
+        future = self.writer.write([request_record, response_record])
+        if known:
+            self.stats.inc_value("archive/revisits")
+            self.captures[response.url] = known[1]
+            return
+        self.stats.inc_value("archive/responses")
+        payload_future: Future[Written] = Future()
+        future.add_done_callback(lambda done: _chain(done, payload_future))
+        self.captures[response.url] = payload_future
+        if response.body:
+            original = Original(response_record.record_id, response.url, response_record.date)
+            self.originals[digest] = (original, payload_future)
+
+    def archive_uri(self, filename: str) -> str:
+        """Final URI of a WARC file of this crawl."""
+        return self.storage.uri_for(self.outlet, filename)
+
+    def write_metadata(self, url: str, refers_to: str, payload: bytes) -> Future[list[Written]]:
+        """Queue a metadata record describing the record ``refers_to``."""
+        return self.writer.write([self.builder.metadata(url, refers_to, payload)])
+
+    def spider_closed(self, spider: scrapy.Spider) -> None:
+        """Finalize the last file, package a WACZ if asked, upload, and report."""
+        paths = self.writer.close()
+        if self.wacz and paths:
+            package_wacz(paths, paths[0].with_name(paths[0].name.replace(".warc.gz", ".wacz")))
+        self.uploader.submit()
+        spooled = self.uploader.close()
+        self.stats.set_value("archive/files_written", len(paths))
+        self.stats.set_value("archive/files_stored", len(self.uploader.stored))
+        self.stats.set_value("archive/files_spooled", spooled)
+        self.stats.set_value("archive/store_failures", self.uploader.failures)
+
+
+def _chain(done: Future[list[Written]], target: Future[Written]) -> None:
+    """Resolve ``target`` with the response record (second of the pair) or the writer's error."""
+    if done.exception():
+        target.set_exception(done.exception())
+    else:
+        target.set_result(done.result()[1])
+
+
+class ArchivePointerPipeline:
+    """Fills ``item.archive`` from the capture of ``item.url`` and archives the item JSON as a metadata record."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        found = [ext for ext in crawler.extensions.middlewares if isinstance(ext, WarcCapture)]
+        if not found:
+            raise NotConfigured("the WarcCapture extension is not enabled")
+        self.capture, self.stats = found[0], crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePointerPipeline:
+        """Build from the crawler; needs the WarcCapture extension."""
+        return cls(crawler)
+
+    async def process_item(self, item: object) -> object:
+        """Wait for the item's response record, attach the pointer, write the item as a metadata record."""
+        adapter = ItemAdapter(item)
+        future = self.capture.captures.get(adapter.get("url"))
+        if future is None:
+            self.stats.inc_value("archive/items_without_capture")
+            logger.warning("archive: no capture for item url %s", adapter.get("url"))
+            return item
+        written = await asyncio.wrap_future(future)
+        adapter["archive"] = ArchivePointer(
+            warcUri=self.capture.archive_uri(written.filename),
+            warcFilename=written.filename,
+            recordId=written.record_id,
+            offset=written.offset,
+            length=written.length,
+            payloadDigest=written.payload_digest,
+            capturedAt=written.date,
+        )
+        payload = json.dumps(adapter.asdict(), ensure_ascii=False, sort_keys=True).encode()
+        self.capture.write_metadata(adapter["url"], written.record_id, payload)
+        self.stats.inc_value("archive/items_pointed")
+        return item
