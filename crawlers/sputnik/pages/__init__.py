@@ -1,0 +1,51 @@
+"""Sputnik page objects: one per layout, chosen automatically, behind :func:`extract_article`.
+
+``current`` is the platform layout every edition uses since 2020/21; ``legacy`` the old "b-article" layout. Both
+use lxml only (no Scrapy), so the spider, ``scrapy extract`` and re-extraction of archives share them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crawlers.errors import NotAnArticle
+from crawlers.items import Article
+from crawlers.sputnik.pages.common import SputnikPage, has
+from crawlers.sputnik.pages.current import CurrentPage
+from crawlers.sputnik.pages.html import decode, first, norm, parse, text_of
+from crawlers.sputnik.pages.legacy import LegacyPage
+from crawlers.sputnik.pages.newsfeed import parse_newsfeed
+
+__all__ = ["extract_article", "page_for", "parse_newsfeed"]
+
+_CURRENT_MARKERS = "//div[cls(article__body)] | //h1[cls(article__title)] | //*[cls(article__meta)][@itemscope]"
+_LEGACY_MARKERS = "//div[cls(b-article__text)] | //div[cls(b-article__header-title)]"
+
+
+def page_for(root, url: str, http_status: int | None, downloaded_at: datetime | None) -> SputnikPage:
+    """The page object for the layout of a parsed page; :class:`NotAnArticle` when neither layout matches."""
+    if has(root, _CURRENT_MARKERS):
+        return CurrentPage(root, url, http_status, downloaded_at)
+    if has(root, _LEGACY_MARKERS):
+        return LegacyPage(root, url, http_status, downloaded_at)
+    title = text_of(first(root, "//title")) or "no title"
+    raise NotAnArticle(f"not a Sputnik article page (no article markup of either layout): {norm(title)[:80]!r}")
+
+
+def extract_article(
+    body: bytes | str,
+    url: str,
+    *,
+    encoding: str | None = None,
+    http_status: int | None = 200,
+    downloaded_at: datetime | None = None,
+) -> Article:
+    """The Article item of a saved or fetched page.
+
+    ``encoding`` is the charset of the HTTP ``Content-Type`` header, if known (it wins over ``<meta charset>``).
+    Raises :class:`~crawlers.errors.UnreadablePage` for empty, binary or undecodable input and
+    :class:`~crawlers.errors.NotAnArticle` for a readable page that is not an article. A degraded article is
+    returned with ``metadata.partial`` set and the reasons in ``metadata.warnings``.
+    """
+    root = parse(decode(body, encoding))
+    return page_for(root, url, http_status, downloaded_at).to_item()

@@ -1,0 +1,264 @@
+"""The current Sputnik platform layout (2020/21 onward): ``article__*`` blocks, ``lenta__*`` newsfeed, hidden microdata.
+
+Sources, best first (see docs/sputnik.md): visible header and body blocks for text; the hidden microdata block
+(``div.article__meta``) for dates, people, publisher and image crops; ``<head>`` metas as fallbacks. The
+microdata ``articleBody`` (glued, no paragraph breaks) and ``speakable`` are never used.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from crawlers import dates
+from crawlers.items import Crop, Image, LanguageEdition, Link, Person
+from crawlers.sputnik import editions
+from crawlers.sputnik.pages.common import SputnikPage, organization, person, strip_dateline
+from crawlers.sputnik.pages.html import Body, absolute, first, microdata, norm, prop, text_of, to_int, xp
+from crawlers.sputnik.pages.newsfeed import entry_instant, parse_newsfeed
+
+_TEXT_BLOCKS = {"text", "list"}
+_DROPPED_BLOCKS = {"banner", "article", "photo", "media", "video", "social", "embed", "widget", "infographics"}
+
+
+class CurrentPage(SputnikPage):
+    """Page object of the current layout."""
+
+    layout = "current"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        scope = first(
+            self.root, "//*[cls(article__meta)][@itemscope]", '//*[@itemscope][contains(@itemtype, "Article")]'
+        )
+        self.md = microdata(scope) if scope is not None else {}
+        if scope is None:
+            self.warnings.append("no schema.org microdata block: fields taken from the visible page and <head>")
+        self.article = first(self.root, "//div[cls(article)]", default=self.root)
+
+    def _text(self, expression: str) -> str | None:
+        return text_of(first(self.article, expression))
+
+    # --- text ---------------------------------------------------------------------------------------------
+
+    def headline(self) -> tuple[str | None, str | None]:
+        """(headline, alternativeHeadline): RIA style pages put the headline in a div and a second one in h1."""
+        top = self._text(".//div[cls(article__title)]")
+        second = self._text(".//h1[cls(article__second-title)]")
+        main = top or self._text(".//h1[cls(article__title)]") or prop(self.md, "headline")
+        main = main or self.meta_first("og:title")
+        alternative = second or self.meta_first("og:title")
+        return main, (alternative if alternative and alternative != main else None)
+
+    def body(self) -> tuple[Body, list[Image], list]:
+        """Body blocks in order; also the images and inline cards met on the way (kept out of the text)."""
+        body = Body(self.url)
+        announce = first(self.article, ".//div[cls(article__announce-text)]")
+        if announce is not None:  # the opening paragraph ("UNITED NATIONS (Sputnik) - …"), shown above the blocks
+            body.add(announce)
+        images: list[Image] = []
+        cards = []
+        for block in xp(".//div[cls(article__body)]/div[cls(article__block)]")(self.article):
+            kind = block.get("data-type", "")
+            if kind == "article":
+                cards.append(self._card(block))
+            elif kind in ("h2", "h3") or first(block, ".//*[cls(article__h2)]") is not None:
+                heading = first(block, ".//*[cls(article__h2)]", ".//h2|.//h3", default=block)
+                body.add(heading, kind if kind in ("h2", "h3") else "h2")
+            elif kind == "quote":
+                body.add(first(block, ".//*[cls(article__quote-text)]", default=block), "blockquote")
+            elif kind == "incision":
+                body.add(first(block, ".//*[cls(article__incision-title)]"), "h3")
+                self._add_paragraphs(body, first(block, ".//*[cls(article__incision-text)]"))
+            elif kind in _TEXT_BLOCKS or first(block, "./div[cls(article__text)]") is not None:
+                self._add_paragraphs(body, first(block, ".//*[cls(article__text)]", default=block))
+            elif kind not in _DROPPED_BLOCKS:
+                self.warnings.append(f"body block of unknown type {kind!r} skipped")
+            if kind != "article":
+                images.extend(self._image(media) for media in xp(".//div[cls(media)]")(block))
+        return body, [i for i in images if i], cards
+
+    @staticmethod
+    def _add_paragraphs(body: Body, node) -> None:
+        if node is None:
+            return
+        paragraphs = xp("./p|./div/p|./ul/li|./ol/li")(node)
+        for paragraph in paragraphs or [node]:
+            body.add(paragraph)
+
+    def _card(self, block):
+        link = first(block, ".//a[cls(article__article-link)][@href]", ".//a[@href]")
+        title = text_of(first(block, ".//*[cls(article__article-title)]"))
+        date_el = first(block, ".//*[cls(elem-info__date)]")
+        raw = text_of(date_el)
+        unixtime = date_el.get("data-unixtime") if date_el is not None else None
+        url = absolute(link.get("href"), self.url) if link is not None else None
+        return url, title, raw, (raw, unixtime)
+
+    # --- images -------------------------------------------------------------------------------------------
+
+    def _image(self, media) -> Image | None:
+        img = first(media, ".//img[@src]")
+        if img is None:
+            return None
+        credit = text_of(first(media, ".//*[cls(photoview__copyright)]"))
+        return Image(
+            url=absolute(img.get("src"), self.url),
+            caption=text_of(first(media, ".//*[cls(photoview__desc-text)]")) or img.get("title"),
+            credit=credit,
+            alt=img.get("alt"),
+            width=to_int(img.get("width")),
+            height=to_int(img.get("height")),
+        )
+
+    def crops(self) -> list[Crop]:
+        """The microdata ImageObjects: every crop of the lead image the page declares."""
+        crops = []
+        for item in self.md.get("image", []):
+            if isinstance(item, str):
+                continue
+            props = microdata(item)
+            url = absolute(prop(props, "url") or prop(props, "contentUrl"), self.url)
+            if url:
+                crops.append(Crop(url=url, width=to_int(prop(props, "width")), height=to_int(prop(props, "height"))))
+        return crops
+
+    # --- dates, people ------------------------------------------------------------------------------------
+
+    def dates(self) -> tuple[dict, object]:
+        """(date fields, published instant); offsets checked against the unix time."""
+        info = first(self.article, ".//div[cls(article__info-date)]//*[@data-unixtime]")
+        unix = self.unix_published() or dates.from_unix(info.get("data-unixtime") if info is not None else None)
+        published_raw = prop(self.md, "datePublished") or self.meta_first("article:published_time")
+        published_parsed = dates.parse_iso_like(published_raw)
+        if published_parsed is None and info is not None:
+            published_raw = text_of(info)
+            published_parsed = dates.parse_visible(published_raw)
+        published = dates.reconcile(published_parsed, unix)
+        if published_parsed is not None and published is not None and published != published_parsed:
+            self.warnings.append(f"published date {published_raw!r} disagrees with its unix time; offset corrected")
+        modified_raw = prop(self.md, "dateModified") or self.meta_first("article:modified_time")
+        modified_parsed = dates.parse_iso_like(modified_raw)
+        if modified_parsed is None:
+            modified_raw = self._text(".//*[cls(article__info-date-modified)]")
+            modified_parsed = dates.parse_visible(modified_raw, published)
+        modified = dates.reconcile_sibling(modified_parsed, published_parsed, published)
+        return {
+            "datePublished": dates.to_iso(published),
+            "datePublishedRaw": published_raw,
+            "dateModified": dates.to_iso(modified),
+            "dateModifiedRaw": modified_raw if modified else None,
+        }, published
+
+    def authors(self) -> tuple[list[Person], str | None]:
+        """Persons from the microdata (author, else creator) or the author card; an Organization author is a credit."""
+        found: list[Person] = []
+        credit = None
+        for item in self.md.get("author") or self.md.get("creator") or []:
+            if isinstance(item, str):
+                continue
+            props = microdata(item)
+            if "Organization" in (item.get("itemtype") or ""):
+                credit = credit or prop(props, "name")
+            elif prop(props, "name"):
+                found.append(person(prop(props, "name"), absolute(prop(props, "url"), self.url)))
+        if not found:
+            for card in xp(".//div[cls(article__author-item)]")(self.article):
+                link = first(card, ".//a[@href]")
+                name = text_of(first(card, ".//*[cls(article__author-name)]"))
+                if name:
+                    found.append(person(name, absolute(link.get("href"), self.url) if link is not None else None))
+        if not found and self.meta_first("analytics:author"):
+            found = [person(n, None) for n in self.meta_first("analytics:author").split(",")]
+        unique = {p.name: p for p in reversed([p for p in found if p])}
+        return [p for p in found if p and unique.get(p.name) is p], credit
+
+    # --- page furniture -----------------------------------------------------------------------------------
+
+    def breadcrumbs(self) -> list[Link]:
+        """The schema.org BreadcrumbList (``li[itemprop=itemListElement]``), in order."""
+        crumbs = []
+        for item in xp('//*[@itemprop="itemListElement"]')(self.root):
+            props = microdata(item)
+            name = prop(props, "name")
+            if name:
+                crumbs.append(Link(name=norm(name), url=absolute(prop(props, "item") or prop(props, "url"), self.url)))
+        return crumbs
+
+    def language_editions(self) -> list[LanguageEdition]:
+        """The edition list (region headings, each with country / language / English language name)."""
+        found = []
+        for region in xp("//div[cls(lang-select__region)]")(self.root):
+            region_name = text_of(first(region, ".//*[cls(lang-select__region-title)]"))
+            for entry in xp(".//*[cls(lang-select__item)]")(region):
+                country = text_of(first(entry, ".//*[cls(lang-select__item-country)]"))
+                english = text_of(first(entry, ".//*[cls(lang-select__item-english)]"))
+                url = absolute(entry.get("href"), self.url)
+                found.append(
+                    LanguageEdition(
+                        code=_edition_code(url, country, english),
+                        region=region_name,
+                        country=country,
+                        language=text_of(first(entry, ".//*[cls(lang-select__item-language)]")),
+                        languageEnglish=english,
+                        url=url,
+                    )
+                )
+        return found
+
+    def fields(self) -> dict:
+        """Every layout-specific field of the item."""
+        headline, alternative = self.headline()
+        body, body_images, cards = self.body()
+        date_fields, published = self.dates()
+        authors, credit = self.authors()
+        announce = first(self.article, ".//div[cls(article__announce)]//div[cls(media)]")
+        main = self._image(announce) if announce is not None else None
+        if main is not None:
+            main.crops = self.crops()
+        tags = self.tag_links(".//ul[cls(tags)]//a[cls(tag__text)] | .//div[cls(article__tags)]//a")
+        if not tags:
+            tags = [Link(name=t) for t in self.meta.get("article:tag", [])]
+        breadcrumbs = self.breadcrumbs()
+        related = self.related_links(
+            "inlineCard", [(url, title, raw, entry_instant(*when, published)) for url, title, raw, when in cards]
+        )
+        lenta = first(self.root, "//div[cls(lenta)]")
+        related += parse_newsfeed(lenta, self.url, published) if lenta is not None else []
+        return {
+            "headline": headline,
+            "alternativeHeadline": alternative,
+            "description": strip_dateline(self._text(".//div[cls(article__announce-text)]"))
+            or prop(self.md, "description")
+            or self.meta_first("og:description", "description"),
+            "articleBody": body.plain,
+            "articleBodyHtml": body.cleaned_html,
+            **date_fields,
+            "authors": authors,
+            "sourceCredit": self.source_credit_from(body) or credit,
+            "articleSection": self.meta_first("article:section", "analytics:rubric")
+            or (breadcrumbs[1].name if len(breadcrumbs) > 2 else None),
+            "tags": tags,
+            "mainImage": main,
+            "images": ([main] if main else []) + body_images,
+            "publisher": organization(prop(self.md, "publisher"), self.url),
+            "copyrightHolder": organization(prop(self.md, "copyrightHolder"), self.url),
+            "copyrightYear": to_int(prop(self.md, "copyrightYear")),
+            "genre": prop(self.md, "genre"),
+            "discussionUrl": absolute(prop(self.md, "discussionUrl"), self.url),
+            "breadcrumbs": breadcrumbs,
+            "related": related,
+            "languageEditions": self.language_editions(),
+            "inLanguage": editions.site_locale_to_bcp47(prop(self.md, "inLanguage")),
+        }
+
+
+def _edition_code(url: str | None, country: str | None, english: str | None) -> str | None:
+    """The edition table's code for a listed edition: by its link's host, else by its names."""
+    if url:
+        found = editions.by_host(urlsplit(url).hostname or "")
+        if found:
+            return found.code
+    for edition in editions.EDITIONS:
+        if edition.country == country and edition.language_english == english:
+            return edition.code
+    return None

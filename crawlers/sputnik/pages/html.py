@@ -1,0 +1,221 @@
+"""HTML helpers shared by the Sputnik page objects: decoding, compiled XPath, text, microdata, body assembly.
+
+lxml only (fast: no Scrapy, no CSS translation at run time).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from html import escape
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from crawlers.errors import UnreadablePage
+
+_SPACE = re.compile(r"\s+")
+_INLINE_TAGS = {"a", "b", "strong", "i", "em", "u", "sub", "sup", "br", "span", "font", "abbr", "mark", "s", "q"}
+_KEEP_TAGS = {"a", "b", "strong", "i", "em", "sub", "sup", "q"}  # kept in articleBodyHtml; the rest unwrapped
+_SKIP_TAGS = {"script", "style", "noscript", "svg", "iframe", "template", "button", "form", "input"}
+
+
+def decode(body: bytes | str, encoding: str | None = None) -> str:
+    """Text of a page: ``encoding`` (the HTTP header's charset) wins, then BOM and ``<meta charset>``, then UTF-8.
+
+    Raises :class:`UnreadablePage` for an empty, binary or undecodable body.
+    """
+    if isinstance(body, str):
+        text = body
+    else:
+        if b"\x00" in body[:2048]:
+            raise UnreadablePage("binary input (NUL bytes), not an HTML page")
+        content_type = f"text/html; charset={encoding}" if encoding else None
+        _, text = html_to_unicode(content_type, body)
+    stripped = text.strip()
+    if not stripped:
+        raise UnreadablePage("empty body")
+    if "<" not in stripped[:4096]:
+        raise UnreadablePage("no HTML markup in the input")
+    if stripped.count("\ufffd") > len(stripped) // 20:
+        raise UnreadablePage("undecodable input (more than 5% replacement characters); pass the right encoding")
+    return text
+
+
+def parse(text: str) -> lxml.html.HtmlElement:
+    """The document root; :class:`UnreadablePage` when lxml finds no element at all."""
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise UnreadablePage(f"cannot parse as HTML: {exc}") from None
+    return root
+
+
+@cache
+def xp(expression: str) -> etree.XPath:
+    """A compiled XPath (``cls(name)`` in it expands to an exact class-token test)."""
+    token = 'contains(concat(" ", normalize-space(@class), " "), " {} ")'
+    expression = re.sub(r"cls\(([\w-]+)\)", lambda m: token.format(m.group(1)), expression)
+    return etree.XPath(expression)
+
+
+def first(node, *expressions: str, default=None):
+    """The first result of the first XPath that finds anything, else ``default``."""
+    for expression in expressions:
+        found = xp(expression)(node)
+        if found:
+            return found[0]
+    return default
+
+
+def norm(text: str | None) -> str:
+    """Whitespace collapsed (non-breaking spaces included) and stripped."""
+    return _SPACE.sub(" ", (text or "").replace("\xa0", " ").replace("\u200b", "")).strip()
+
+
+def text_of(node) -> str | None:
+    """Normalized text content of an element (None if absent or empty); attribute values pass through ``norm``."""
+    if node is None:
+        return None
+    value = norm(node if isinstance(node, str) else node.text_content())
+    return value or None
+
+
+def absolute(url: str | None, base: str) -> str | None:
+    """``url`` made absolute against ``base`` (None for empty, ``#`` or javascript links)."""
+    url = (url or "").strip()
+    if not url or url.startswith(("#", "javascript:", "mailto:")):
+        return None
+    return urljoin(base, url)
+
+
+def to_int(value) -> int | None:
+    """An integer from text or an attribute, or None."""
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+# --- microdata -----------------------------------------------------------------------------------------------
+
+
+def _prop_value(el):
+    if el.get("itemscope") is not None:
+        return el
+    tag = el.tag
+    if tag == "meta":
+        return el.get("content")
+    if tag in ("a", "link"):
+        return el.get("href") or text_of(el)
+    if tag in ("img", "source"):
+        return el.get("src")
+    if tag == "time":
+        return el.get("datetime") or text_of(el)
+    return text_of(el)
+
+
+def microdata(scope) -> dict[str, list]:
+    """The properties of one ``itemscope`` element: name -> values (strings, or elements for nested items)."""
+    props: dict[str, list] = {}
+    stack = list(scope)
+    while stack:
+        el = stack.pop(0)
+        if not isinstance(el.tag, str):
+            continue
+        name = el.get("itemprop")
+        if name:
+            for key in name.split():
+                props.setdefault(key, []).append(_prop_value(el))
+        if el.get("itemscope") is None:
+            stack[0:0] = list(el)
+    return props
+
+
+def prop(props: dict[str, list], name: str):
+    """The first value of a microdata property, or None."""
+    values = props.get(name)
+    return values[0] if values else None
+
+
+# --- body ----------------------------------------------------------------------------------------------------
+
+
+def _inline(node, base: str, text: list[str], html: list[str]) -> None:
+    if node.text:
+        text.append(node.text)
+        html.append(escape(node.text, quote=False))
+    for child in node:
+        _element(child, base, text, html)
+        if child.tail:
+            text.append(child.tail)
+            html.append(escape(child.tail, quote=False))
+
+
+def _element(node, base: str, text: list[str], html: list[str]) -> None:
+    """Render one inline element (not its tail): whitelisted tags kept, others unwrapped, scripts dropped."""
+    tag = node.tag
+    if not isinstance(tag, str) or tag in _SKIP_TAGS:
+        return
+    if tag == "br":
+        text.append(" ")
+        html.append("<br>")
+        return
+    href = absolute(node.get("href"), base) if tag == "a" else None
+    keep = tag in _KEEP_TAGS and (tag != "a" or href is not None)
+    if keep:
+        html.append(f'<a href="{escape(href)}">' if href else f"<{tag}>")
+    _inline(node, base, text, html)
+    if keep:
+        html.append(f"</{tag}>")
+
+
+class Body:
+    """The article body being assembled block by block into plain text and cleaned HTML."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.text: list[str] = []
+        self.html: list[str] = []
+
+    def add(self, node, tag: str = "p") -> None:
+        """Add an element's inline content as one block (``p``, ``h2``, ``h3``, ``blockquote``); empty: skipped."""
+        text: list[str] = []
+        html: list[str] = []
+        _inline(node, self.base, text, html)
+        self._append("".join(text), "".join(html), tag)
+
+    def add_run(self, nodes: list, tag: str = "p") -> None:
+        """Add loose inline content (text strings and inline elements) as one block."""
+        text: list[str] = []
+        html: list[str] = []
+        for node in nodes:
+            if isinstance(node, str):
+                text.append(node)
+                html.append(escape(node, quote=False))
+            else:
+                _element(node, self.base, text, html)
+        self._append("".join(text), "".join(html), tag)
+
+    def _append(self, text: str, html: str, tag: str) -> None:
+        plain = norm(text)
+        if plain:
+            self.text.append(plain)
+            self.html.append(f"<{tag}>{_SPACE.sub(' ', html.replace(chr(160), ' ')).strip()}</{tag}>")
+
+    @property
+    def plain(self) -> str | None:
+        """Paragraphs separated by one blank line."""
+        return "\n\n".join(self.text) or None
+
+    @property
+    def cleaned_html(self) -> str | None:
+        """The same blocks as minimal HTML."""
+        return "\n".join(self.html) or None
+
+
+def is_inline(node) -> bool:
+    """True for an inline element that belongs to a loose run of body text."""
+    return isinstance(node.tag, str) and node.tag in _INLINE_TAGS

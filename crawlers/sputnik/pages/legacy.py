@@ -1,0 +1,178 @@
+"""The old Sputnik "b-article" layout (until Dec 2020), needed to re-parse archived pages.
+
+Its declared dates (``meta itemprop=datePublished``, ``time[datetime]``) are local wall-clock time, the metas with
+a wrong ``Z``; ``analytics:p_ts`` gives the real instant and so the offset. The edition list is filled by
+JavaScript, so the item's ``languageEditions`` stays empty (correct, not a defect).
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawlers import dates
+from crawlers.items import Crop, Image, Organization
+from crawlers.sputnik.pages.common import SputnikPage, organization, person
+from crawlers.sputnik.pages.html import Body, absolute, first, is_inline, microdata, norm, prop, text_of, xp
+
+_PROMO = re.compile(r"^\W*>>>")  # ">>>Mehr zum Thema: …<<<": an in-text read-also link, not body text
+_BLOCK_TAGS = {"p": "p", "h2": "h2", "h3": "h3", "h4": "h3", "blockquote": "blockquote"}
+
+
+class LegacyPage(SputnikPage):
+    """Page object of the old layout."""
+
+    layout = "legacy"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        scope = first(self.root, "//div[cls(b-article__meta)]")
+        self.md = microdata(scope) if scope is not None else {}
+
+    def body(self) -> tuple[Body, list[Image], list, list]:
+        """Paragraphs, sub-headings and quotes; photo injects become images, linked injects inline cards and
+        ">>>Mehr zum Thema: …<<<" lines read-also links (all kept out of the text)."""
+        body = Body(self.url)
+        images: list[Image] = []
+        cards: list = []
+        promos: list = []
+        container = first(self.root, "//div[cls(b-article__text)]")
+        if container is None:
+            return body, images, cards, promos
+        run: list = [container.text] if container.text else []
+        for child in container:
+            if not isinstance(child.tag, str):
+                continue
+            if is_inline(child):
+                run.append(child)
+            else:
+                self._flush(run, body, promos)
+                run = []
+                self._block(child, body, images, cards, promos)
+            if child.tail:
+                run.append(child.tail)
+        self._flush(run, body, promos)
+        return body, images, cards, promos
+
+    def _flush(self, run: list, body: Body, promos: list, tag: str = "p") -> None:
+        text = norm("".join(n if isinstance(n, str) else n.text_content() for n in run))
+        if _PROMO.match(text):
+            anchors = [a for n in run if not isinstance(n, str) for a in xp("descendant-or-self::a[@href]")(n)]
+            promos.extend((absolute(a.get("href"), self.url), _promo_title(text_of(a)), None, None) for a in anchors)
+        else:
+            body.add_run(run, tag)
+
+    def _block(self, child, body: Body, images: list[Image], cards: list, promos: list) -> None:
+        classes = child.get("class") or ""
+        if "b-inject" in classes:
+            link = first(child, ".//*[cls(b-inject__content)]//a[@href]")
+            if link is not None:
+                cards.append((absolute(link.get("href"), self.url), text_of(link), None, None))
+            photo = first(child, ".//*[cls(b-inject-foto)]")
+            if photo is not None:
+                img = first(photo, ".//img")
+                images.append(
+                    Image(
+                        url=absolute(photo.get("data-src") or img.get("data-src"), self.url),
+                        caption=text_of(first(child, ".//*[cls(b-inject__content)]")),
+                        credit=text_of(first(child, ".//*[cls(b-inject__copy)]")),
+                        alt=img.get("alt") if img is not None else None,
+                    )
+                )
+        elif "b-disclaimer" in classes or "b-banner" in classes:
+            return
+        elif child.tag in _BLOCK_TAGS:
+            self._flush([child], body, promos, _BLOCK_TAGS[child.tag])
+        elif child.tag in ("ul", "ol"):
+            for item in xp("./li")(child):
+                body.add(item)
+
+    def dates(self) -> tuple[dict, object]:
+        """Published from the metas (wall clock, wrong ``Z``) or ``time[datetime]``, offset from ``analytics:p_ts``."""
+        unix = self.unix_published()
+        published_raw = self.meta_first("datepublished", "pubdate") or _attr(
+            first(self.root, "//time[cls(b-article__refs-date)]"), "datetime"
+        )
+        published_parsed = dates.parse_iso_like(published_raw)
+        published = dates.reconcile(published_parsed, unix)
+        if published_parsed is not None and published is not None and published != published_parsed:
+            self.warnings.append(f"published date {published_raw!r} is local time with a wrong offset; corrected")
+        modified_raw = self.meta_first("datemodified", "lastmod") or _attr(
+            first(self.root, '//time[@itemprop="dateModified"]'), "datetime"
+        )
+        modified = dates.reconcile_sibling(dates.parse_iso_like(modified_raw), published_parsed, published)
+        return {
+            "datePublished": dates.to_iso(published),
+            "datePublishedRaw": published_raw,
+            "dateModified": dates.to_iso(modified),
+            "dateModifiedRaw": modified_raw if modified else None,
+        }, published
+
+    def main_image(self) -> Image | None:
+        """The header image, its alt text as caption, the header credit, and the microdata crops."""
+        img = first(self.root, "//div[cls(b-article__header)]//img[@src]")
+        if img is None:
+            return None
+        crops = [Crop(url=u) for u in (absolute(v, self.url) for v in self.md.get("image", []) if isinstance(v, str))]
+        return Image(
+            url=absolute(img.get("src"), self.url),
+            caption=norm(img.get("alt")) or None,
+            credit=text_of(first(self.root, "//div[cls(b-article__header-copy)]")),
+            alt=img.get("alt"),
+            crops=[c for c in crops if c.url],
+        )
+
+    def newsfeed(self, published) -> list:
+        """The sidebar newsfeed (``li.b-news__item``): "08/12 13:52" lacks a year: dated only from a known fetch."""
+        entries = []
+        for item in xp("//li[cls(b-news__item)]")(self.root):
+            link = first(item, "./a[@href]")
+            raw = text_of(first(item, ".//*[cls(b-news__time)]"))
+            when = dates.parse_visible(raw, self.fetched_at) if raw and self.fetched_at else None
+            when = when.replace(tzinfo=published.tzinfo) if when and published and not when.tzinfo else when
+            if link is not None:
+                entries.append((absolute(link.get("href"), self.url), text_of(link), raw, when))
+        return entries
+
+    def fields(self) -> dict:
+        """Every layout-specific field of the item."""
+        body, body_images, cards, promos = self.body()
+        date_fields, published = self.dates()
+        author_links = xp("//div[cls(b-article__refs-author)]//a")(self.root)
+        authors = [person(text_of(a) or "", absolute(a.get("href"), self.url)) for a in author_links]
+        authors = [a for a in authors if a]
+        author_org = organization(prop(self.md, "author"), self.url)
+        main = self.main_image()
+        read_also = [
+            (absolute(a.get("href"), self.url), text_of(a), None, None)
+            for a in xp("//dl[cls(b-article__refs-item)]//dd//a[@href]")(self.root)
+        ]
+        publisher = organization(prop(self.md, "publisher"), self.url)
+        return {
+            "headline": text_of(first(self.root, "//div[cls(b-article__header-title)]//h1"))
+            or self.meta_first("og:title"),
+            "description": text_of(first(self.root, "//div[cls(b-article__lead)]"))
+            or self.meta_first("og:description", "description"),
+            "articleBody": body.plain,
+            "articleBodyHtml": body.cleaned_html,
+            **date_fields,
+            "authors": authors,
+            "sourceCredit": self.source_credit_from(body) or (author_org.name if author_org and not authors else None),
+            "articleSection": text_of(first(self.root, "//a[cls(b-article__refs-rubric)]"))
+            or self.meta_first("analytics:rubric"),
+            "tags": self.tag_links("//*[cls(b-article__refs-tags)]//a"),
+            "mainImage": main,
+            "images": ([main] if main else []) + body_images,
+            "publisher": publisher if isinstance(publisher, Organization) else None,
+            "related": self.related_links("inlineCard", cards)
+            + self.related_links("readAlso", promos + read_also)
+            + self.related_links("newsfeed", self.newsfeed(published)),
+        }
+
+
+def _promo_title(text: str | None) -> str | None:
+    """ ">>>Mehr zum Thema: Title<<<" -> "Title"."""
+    return re.sub(r"^\W*>>>\s*(?:[^:]{1,25}:\s*)?|\s*<<<\W*$", "", text or "") or None
+
+
+def _attr(node, name: str) -> str | None:
+    return node.get(name) or None if node is not None else None

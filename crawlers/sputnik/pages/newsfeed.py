@@ -1,0 +1,57 @@
+"""The newsfeed widget (``div.lenta`` on pages, also served alone at ``/services/widget/lenta/``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crawlers import dates
+from crawlers.items import RelatedLink
+from crawlers.sputnik.pages.html import absolute, decode, first, norm, parse, xp
+
+
+def entry_instant(raw: str | None, unixtime: str | None, reference: datetime | None) -> datetime | None:
+    """The instant of a dated entry: its ``data-unixtime`` shown in the offset its visible clock implies.
+
+    Without a timestamp the visible text ("21:05 GMT", "Yesterday, 22:14 GMT", "16:47 16.12.2020") is resolved
+    against ``reference`` (the page's publication instant).
+    """
+    unix = dates.from_unix(unixtime)
+    shown = dates.parse_visible(raw, reference or unix)
+    if unix is not None:
+        return dates.reconcile(shown, unix, time_only=dates.parse_visible(raw) is None)
+    if shown is not None and shown.tzinfo is None and reference is not None:
+        return shown.replace(tzinfo=reference.tzinfo)
+    return shown
+
+
+def parse_newsfeed(html_or_selector, base_url: str, reference: datetime | None = None) -> list[RelatedLink]:
+    """Newsfeed entries (``kind="newsfeed"``, positions from 1) from page or widget markup.
+
+    Accepts HTML text or bytes, a parsel ``Selector`` or an lxml element. ``reference`` (the page's own publication
+    instant) dates entries that show only a clock and carry no ``data-unixtime``.
+    """
+    node = getattr(html_or_selector, "root", html_or_selector)
+    if isinstance(node, bytes | str):
+        node = parse(decode(node))
+    links: list[RelatedLink] = []
+    for item in xp(".//div[cls(lenta__item)]")(node):
+        anchor = first(item, ".//a[@href]")
+        url = absolute(anchor.get("href"), base_url) if anchor is not None else None
+        if not url:
+            continue
+        date_el = first(item, ".//*[cls(lenta__item-date)]")
+        raw = norm(date_el.text_content()) if date_el is not None else None
+        unixtime = date_el.get("data-unixtime") if date_el is not None else None
+        title_el = first(item, ".//*[cls(lenta__item-text)]")
+        headline = norm(title_el.text_content()) if title_el is not None else norm(anchor.text_content())
+        links.append(
+            RelatedLink(
+                url=url,
+                headline=headline or None,
+                datePublished=dates.to_iso(entry_instant(raw, unixtime, reference)),
+                datePublishedRaw=raw or None,
+                kind="newsfeed",
+                position=len(links) + 1,
+            )
+        )
+    return links
