@@ -1,0 +1,105 @@
+"""``scrapy reextract WARC_OR_S3_URI…``: run the page objects over archived responses, with no network.
+
+Emits one JSON line per article, like a crawl does, each with its ``archive`` pointer into the WARC it came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from email.message import Message
+from typing import ClassVar
+
+from itemadapter import ItemAdapter
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.misc import load_object
+
+from archive.reader import iter_responses
+from archive.storage import s3_client
+from crawlers.errors import ExtractionError, NotAnArticle
+from crawlers.items import ArchivePointer
+
+
+def charset_of(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type header, if any."""
+    message = Message()
+    message["Content-Type"] = content_type
+    return message.get_content_charset()
+
+
+class Command(ScrapyCommand):
+    """Re-extract items from archived responses."""
+
+    requires_project = True
+    default_settings: ClassVar[dict[str, object]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        """Usage line."""
+        return "[options] WARC_OR_S3_URI..."
+
+    def short_desc(self) -> str:
+        """One line for ``scrapy -h``."""
+        return "Re-extract items from WARC files (local files, folders or s3:// URIs), offline"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        """``-o FILE`` and ``--extractor``."""
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="write JSON lines to FILE instead of stdout")
+        parser.add_argument(
+            "--extractor",
+            default="crawlers.sputnik.pages.extract_article",
+            help="dotted path of the extract_article-compatible function (default: %(default)s)",
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Extract every HTML 200 response; count the rest; summary on stderr."""
+        if not args:
+            raise UsageError("give at least one WARC file, folder or s3:// URI")
+        extract = load_object(opts.extractor)
+        counts: Counter[str] = Counter()
+        started = time.perf_counter()
+        out = open(opts.output, "w", encoding="utf-8") if opts.output else sys.stdout  # noqa: SIM115
+        try:
+            for response in iter_responses(args, lambda: s3_client(self.settings)):
+                counts["responses"] += 1
+                if response.status != 200 or "html" not in response.content_type:
+                    counts["skipped"] += 1
+                    continue
+                try:
+                    article = extract(
+                        response.body,
+                        response.url,
+                        encoding=charset_of(response.content_type),
+                        http_status=response.status,
+                        downloaded_at=response.captured_at,
+                    )
+                except NotAnArticle:
+                    counts["not_articles"] += 1
+                    continue
+                except ExtractionError as error:
+                    counts["errors"] += 1
+                    print(f"reextract: {response.url}: {error}", file=sys.stderr)
+                    continue
+                item = ItemAdapter(article)
+                item["archive"] = ArchivePointer(
+                    warcUri=response.warc_uri,
+                    warcFilename=response.filename,
+                    recordId=response.record_id,
+                    offset=response.offset,
+                    length=response.length,
+                    payloadDigest=response.payload_digest,
+                    capturedAt=response.warc_date,
+                )
+                out.write(json.dumps(item.asdict(), ensure_ascii=False) + "\n")
+                counts["items"] += 1
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        elapsed = time.perf_counter() - started
+        rate = counts["responses"] / elapsed if elapsed else 0.0
+        print(f"reextract: {dict(counts)} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
+        self.exitcode = 1 if counts["errors"] else 0
