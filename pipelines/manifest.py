@@ -1,0 +1,181 @@
+"""The run manifest: one JSON document per run, next to its items, saying what the run did and whether it failed.
+
+Written twice: at ``spider_opened`` with ``"status": "running"`` (so a run killed with ``-9`` leaves a trace) and
+at ``engine_stopped``, after the feeds are stored and the spidermon suite has run, with the counts, the files,
+the errors, the monitor results and the exit code. ``ITEMS_MANIFEST_URI`` (a template with the feed placeholders)
+defaults to ``<folder of ITEMS_URI>/%(run)s.manifest.json``; local paths and ``s3://`` work.
+
+Interface with the archive extension: every ``archive/*`` stat is copied into ``counts.archive``;
+``archive/bytes_written`` is ``counts.bytesArchived``; ``archive/files`` (a list of URIs, or of dicts with a
+``uri``) is ``files.warc``; ``archive/upload_failed`` fails the run (see ``pipelines.monitors``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
+
+from pipelines import feeds, monitors
+
+MANIFEST_VERSION = 1
+MAX_ERRORS = 100
+
+
+class ErrorLog(logging.Handler):
+    """Keeps the first ``MAX_ERRORS`` log records at ERROR or above, as short dicts."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[dict[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Remember the record's time, logger and first line of the message."""
+        if len(self.records) < MAX_ERRORS:
+            message = record.getMessage().splitlines()[0][:500] if record.getMessage() else ""
+            when = datetime.fromtimestamp(record.created, UTC).isoformat()
+            self.records.append({"time": when, "logger": record.name, "message": message})
+
+
+def manifest_template(settings: BaseSettings) -> str:
+    """``ITEMS_MANIFEST_URI``, or ``%(run)s.manifest.json`` in the folder of ``ITEMS_URI``."""
+    if settings.get("ITEMS_MANIFEST_URI"):
+        return settings["ITEMS_MANIFEST_URI"]
+    if not settings.get("ITEMS_URI"):
+        raise NotConfigured("neither ITEMS_MANIFEST_URI nor ITEMS_URI is set")
+    return settings["ITEMS_URI"].rsplit("/", 1)[0] + "/%(run)s.manifest.json"
+
+
+def write_text(uri: str, text: str, settings: BaseSettings) -> None:
+    """Write ``text`` to a local path (atomically) or to ``s3://bucket/key`` with the ``AWS_*`` settings."""
+    path = feeds.local_path(uri)
+    if path is not None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        return
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    client = boto3.client(
+        "s3",
+        aws_access_key_id=settings.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=settings.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=settings.get("AWS_SESSION_TOKEN"),
+        endpoint_url=settings.get("AWS_ENDPOINT_URL"),
+        region_name=settings.get("AWS_REGION_NAME"),
+    )
+    client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
+
+
+def counts(stats: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``counts`` section from the crawl stats."""
+
+    def under(prefix: str) -> dict[str, Any]:
+        return {k.removeprefix(prefix): v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+    return {
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": stats.get("downloader/response_count", 0),
+        "responsesByStatus": under("downloader/response_status_count/"),
+        "items": stats.get("item_scraped_count", 0),
+        "dropped": stats.get("item_dropped_count", 0),
+        "droppedByReason": under("items/dropped/"),
+        "retries": stats.get("retry/count", 0),
+        "retriesExhausted": stats.get("retry/max_reached", 0),
+        "downloadErrors": stats.get("downloader/exception_count", 0),
+        "spiderErrors": stats.get("spider_exceptions/count", 0),
+        "logErrors": stats.get("log_count/ERROR", 0),
+        "bytesArchived": stats.get("archive/bytes_written", 0),
+        "archive": {k: v for k, v in sorted(stats.items()) if k.startswith("archive/") and k != "archive/files"},
+    }
+
+
+def coverage(stats: dict[str, Any]) -> dict[str, float]:
+    """Spidermon's field coverage ratios, keyed ``ItemType/field``."""
+    prefix = "spidermon_field_coverage/"
+    return {k.removeprefix(prefix): round(v, 4) for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+class ManifestExtension:
+    """Writes the run manifest and sets the stat ``newsvault/exit_code`` (read by ``scrapy crawl``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.template = manifest_template(crawler.settings)
+        self.uri = ""
+        self.items_files: list[dict[str, Any]] = []
+        self.errors = ErrorLog()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ManifestExtension:
+        """Connect to the signals of the run's start, each stored feed file and the end of the run."""
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signals.spider_opened)
+        crawler.signals.connect(ext.feed_slot_closed, signals.feed_slot_closed)
+        crawler.signals.connect(ext.engine_stopped, signals.engine_stopped)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Resolve the manifest URI, start collecting errors, write the ``running`` manifest."""
+        self.uri = feeds.render_uri(self.template, spider)
+        logging.getLogger().addHandler(self.errors)
+        self.write("running")
+
+    def feed_slot_closed(self, slot: Any) -> None:
+        """Record a stored items file with its item count."""
+        self.items_files.append({"uri": slot.uri, "items": slot.itemcount})
+
+    def engine_stopped(self) -> None:
+        """Compute the exit code and write the final manifest."""
+        logging.getLogger().removeHandler(self.errors)
+        stats = self.crawler.stats.get_stats()
+        self.crawler.stats.set_value("newsvault/exit_code", monitors.exit_code(stats))
+        self.write("finished")
+        logging.getLogger(__name__).info("run manifest: %s", self.uri)
+
+    def manifest(self, status: str) -> dict[str, Any]:
+        """The manifest document as it stands."""
+        spider, stats, settings = self.crawler.spider, self.crawler.stats.get_stats(), self.crawler.settings
+        params = feeds.run_params(spider)
+        warcs = stats.get("archive/files", [])
+        return {
+            "manifestVersion": MANIFEST_VERSION,
+            "crawlId": params["run"],
+            "status": status,
+            "spider": spider.name,
+            "outlet": params["outlet"],
+            "editions": feeds.spider_editions(spider),
+            "arguments": settings.getdict("NEWSVAULT_SPIDER_ARGS"),
+            "startedAt": _iso(stats.get("start_time")) or feeds.run_started_at(params["run"]).isoformat(),
+            "finishedAt": _iso(stats.get("finish_time")),
+            "finishReason": stats.get("finish_reason"),
+            "exitCode": stats.get("newsvault/exit_code"),
+            "failures": monitors.failures(stats),
+            "counts": counts(stats),
+            "fieldCoverage": coverage(stats),
+            "files": {
+                "items": self.items_files,
+                "warc": [w if isinstance(w, dict) else {"uri": w} for w in warcs],
+                "manifest": self.uri,
+            },
+            "monitors": stats.get(monitors.MONITORS_STAT, []),
+            "errors": self.errors.records,
+        }
+
+    def write(self, status: str) -> None:
+        """Write the manifest to its URI."""
+        text = json.dumps(self.manifest(status), indent=2, ensure_ascii=False, default=str) + "\n"
+        write_text(self.uri, text, self.crawler.settings)

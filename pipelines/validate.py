@@ -1,0 +1,69 @@
+"""Validation of every item against the Article JSON Schema; an invalid item is dropped, naming the field."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from jsonschema import Draft202012Validator, ValidationError
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from crawlers.schema import load_schema
+
+logger = logging.getLogger(__name__)
+INVALID_STAT = "items/dropped/invalid"
+
+
+def error_field(error: ValidationError) -> str:
+    """The dotted path of the field an error is about (a missing or unknown property counts as that field)."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        path += missing[:1]
+    elif error.validator == "additionalProperties":
+        extra = set(error.instance) - set(error.schema.get("properties", {}))
+        path += sorted(extra)[:1]
+    return ".".join(path) or "<item>"
+
+
+def innermost(error: ValidationError) -> ValidationError:
+    """For a nullable object (``anyOf``), the error inside the object rather than "not valid under any"."""
+    while error.context:
+        error = max(error.context, key=lambda e: len(e.absolute_path))
+    return error
+
+
+def item_errors(validator: Draft202012Validator, item: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every ``(field, reason)`` that makes ``item`` invalid, sorted by field."""
+    return sorted({(error_field(e), e.message) for e in map(innermost, validator.iter_errors(item))})
+
+
+class ValidatePipeline:
+    """Drops items that do not validate against ``crawlers/article.schema.json``.
+
+    Stats: ``items/dropped/invalid`` per dropped item and ``items/dropped/invalid/<field>`` per failing field.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self.validator = Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        """Build the pipeline with the crawl's stats."""
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        """Return the item unchanged if it is valid; otherwise count it and raise ``DropItem``."""
+        exported = ItemAdapter(item).asdict()
+        errors = item_errors(self.validator, exported)
+        if not errors:
+            return item
+        self.stats.inc_value(INVALID_STAT)
+        for field in sorted({field for field, _ in errors}):
+            self.stats.inc_value(f"{INVALID_STAT}/{field}")
+        reasons = "; ".join(f"{field}: {reason[:200]}" for field, reason in errors)
+        raise DropItem(f"invalid item {exported.get('id')!r} ({exported.get('url')}): {reasons}")

@@ -1,0 +1,63 @@
+"""Unit tests of the validation and dedupe pipelines (in-process, no crawl)."""
+
+import dataclasses
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawlers import items
+from pipelines.dedupe import DedupePipeline
+from pipelines.validate import ValidatePipeline
+from tests.crawlers.test_items import _minimal_article
+
+
+def article(**changes) -> items.Article:
+    """A valid article (the one of the item contract's tests), with ``changes`` applied."""
+    return dataclasses.replace(_minimal_article(), **changes)
+
+
+@pytest.fixture
+def crawler():
+    return get_crawler()
+
+
+def test_a_valid_item_passes_unchanged(crawler):
+    item = article()
+    assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+    assert crawler.stats.get_value("items/dropped/invalid") is None
+
+
+def test_an_invalid_item_is_dropped_naming_field_and_reason(crawler):
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    with pytest.raises(DropItem, match=r"headline: None is not of type 'string'"):
+        pipeline.process_item(article(headline=None))
+    with pytest.raises(DropItem, match=r"datePublished: .*is not a 'date-time'"):
+        pipeline.process_item(article(datePublished="yesterday"))
+    with pytest.raises(DropItem, match=r"metadata\.parser: 3 is not of type 'string'"):
+        pipeline.process_item(article(metadata=items.Metadata(dateDownloaded="2026-11-26T11:00:00Z", parser=3)))
+    assert crawler.stats.get_value("items/dropped/invalid") == 3
+    assert crawler.stats.get_value("items/dropped/invalid/headline") == 1
+    assert crawler.stats.get_value("items/dropped/invalid/datePublished") == 1
+    assert crawler.stats.get_value("items/dropped/invalid/metadata.parser") == 1
+
+
+def test_a_missing_or_unknown_field_in_a_dict_item_is_named(crawler):
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    exported = dataclasses.asdict(article())
+    del exported["headline"]
+    with pytest.raises(DropItem, match="headline: 'headline' is a required property"):
+        pipeline.process_item(exported)
+    with pytest.raises(DropItem, match="surprise: Additional properties"):
+        pipeline.process_item({**dataclasses.asdict(article()), "surprise": 1})
+    assert crawler.stats.get_value("items/dropped/invalid/surprise") == 1
+
+
+def test_duplicates_by_id_are_dropped_and_counted(crawler):
+    pipeline = DedupePipeline.from_crawler(crawler)
+    first = article()
+    assert pipeline.process_item(first) is first
+    assert pipeline.process_item(article(id="sputnik:en:2")).id == "sputnik:en:2"
+    with pytest.raises(DropItem, match="duplicate item 'sputnik:en:1091867654'"):
+        pipeline.process_item(article(headline="Same id, other headline"))
+    assert crawler.stats.get_value("items/dropped/duplicate") == 1
