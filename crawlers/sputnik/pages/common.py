@@ -49,7 +49,6 @@ class SputnikPage:
         self.root = root
         self.url = url
         self.http_status = http_status
-        self.fetched_at = downloaded_at  # None when the caller does not know when the page was fetched
         self.downloaded_at = downloaded_at or datetime.now(UTC)
         self.warnings: list[str] = []
         self.meta: dict[str, list[str]] = {}

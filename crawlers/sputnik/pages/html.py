@@ -56,7 +56,8 @@ def parse(text: str) -> lxml.html.HtmlElement:
 @cache
 def xp(expression: str) -> etree.XPath:
     """A compiled XPath (``cls(name)`` in it expands to an exact class-token test)."""
-    token = 'contains(concat(" ", normalize-space(@class), " "), " {} ")'
+    # the cheap contains() first: the exact token test then runs on few elements
+    token = '(contains(@class, "{0}") and contains(concat(" ", normalize-space(@class), " "), " {0} "))'
     expression = re.sub(r"cls\(([\w-]+)\)", lambda m: token.format(m.group(1)), expression)
     return etree.XPath(expression)
 

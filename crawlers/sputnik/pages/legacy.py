@@ -121,22 +121,20 @@ class LegacyPage(SputnikPage):
             crops=[c for c in crops if c.url],
         )
 
-    def newsfeed(self, published) -> list:
-        """The sidebar newsfeed (``li.b-news__item``): "08/12 13:52" lacks a year: dated only from a known fetch."""
+    def newsfeed(self) -> list:
+        """The sidebar newsfeed (``li.b-news__item``). Its "08/12 13:52" has neither year nor zone: raw only."""
         entries = []
         for item in xp("//li[cls(b-news__item)]")(self.root):
             link = first(item, "./a[@href]")
-            raw = text_of(first(item, ".//*[cls(b-news__time)]"))
-            when = dates.parse_visible(raw, self.fetched_at) if raw and self.fetched_at else None
-            when = when.replace(tzinfo=published.tzinfo) if when and published and not when.tzinfo else when
             if link is not None:
-                entries.append((absolute(link.get("href"), self.url), text_of(link), raw, when))
+                raw = text_of(first(item, ".//*[cls(b-news__time)]"))
+                entries.append((absolute(link.get("href"), self.url), text_of(link), raw, None))
         return entries
 
     def fields(self) -> dict:
         """Every layout-specific field of the item."""
         body, body_images, cards, promos = self.body()
-        date_fields, published = self.dates()
+        date_fields, _ = self.dates()
         author_links = xp("//div[cls(b-article__refs-author)]//a")(self.root)
         authors = [person(text_of(a) or "", absolute(a.get("href"), self.url)) for a in author_links]
         authors = [a for a in authors if a]
@@ -165,7 +163,7 @@ class LegacyPage(SputnikPage):
             "publisher": publisher if isinstance(publisher, Organization) else None,
             "related": self.related_links("inlineCard", cards)
             + self.related_links("readAlso", promos + read_also)
-            + self.related_links("newsfeed", self.newsfeed(published)),
+            + self.related_links("newsfeed", self.newsfeed()),
         }
 
 
