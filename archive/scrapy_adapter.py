@@ -51,15 +51,22 @@ def request_block(request: Request) -> bytes:
 
 
 def response_head(response: Response) -> bytes:
-    """The response head as received, written as HTTP/1.1; chunking (already removed) masked with a true length."""
-    headers = [(name, value) for name in response.headers for value in response.headers.getlist(name)]
-    if any(name == b"Transfer-Encoding" and b"chunked" in value.lower() for name, value in headers):
-        headers = [
-            (b"X-Crawler-Transfer-Encoding" if name == b"Transfer-Encoding" else name, value)
-            for name, value in headers
-            if name != b"Content-Length"
-        ]
-        headers.append((b"Content-Length", str(len(response.body)).encode()))
+    """The response head as received, written as HTTP/1.1, with a true ``Content-Length`` for the stored body.
+
+    A ``Transfer-Encoding`` (already removed from the body) and a ``Content-Length`` that differs from the body
+    (a truncated download) are kept as ``X-Crawler-*``. Twisted's HTTP/1.1 client drops connection-control headers
+    (Content-Length, Transfer-Encoding, Connection, Keep-Alive) before Scrapy sees them, so usually the true
+    ``Content-Length`` is supplied here.
+    """
+    length = str(len(response.body)).encode()
+    masked = {b"Transfer-Encoding", b"Content-Length"}
+    headers = [
+        (b"X-Crawler-" + name if name in masked else name, value)
+        for name in response.headers
+        for value in response.headers.getlist(name)
+        if not (name == b"Content-Length" and value == length)
+    ]
+    headers.append((b"Content-Length", length))
     try:
         reason = HTTPStatus(response.status).phrase
     except ValueError:
