@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
 from crawlers.errors import NotAnArticle, UnreadablePage
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 MODES = ("latest", "backfill", "urls")
 FEED_PATH = "/export/rss2/archive/index.xml"
 WIDGET_PATH = "/services/widget/lenta/"
+GONE = (404, 410)  # final answers for an article URL, unlike 5xx or 429
 
 
 def _newer(version: datetime | None, than: datetime | None) -> bool:
@@ -150,11 +153,13 @@ class SputnikSpider(scrapy.Spider):
     """Sputnik articles from the selected editions: RSS, newsfeed widget and home page, per-day sitemaps or URLs."""
 
     name = "sputnik"
+    outlet = "sputnik"
 
     def __init__(self, *args, **kwargs):
         arg_names = ("editions", "mode", "since", "until", "urls", "urls_file", "feed", "sitemap", "refresh")
         self.plan = plan_from_args(**{k: kwargs.pop(k) for k in arg_names if k in kwargs})
         super().__init__(*args, **kwargs)
+        self.editions = [e.code for e in self.plan.editions]
         self.state: StateStore | None = None
         self._versions: dict[str, datetime | None] = {}  # state key -> newest version discovered in this run
 
@@ -187,11 +192,12 @@ class SputnikSpider(scrapy.Spider):
             return
         for edition in plan.editions:
             base = f"https://{edition.host}"
-            if plan.mode == "backfill":
+            if plan.mode == "backfill":  # historical hosts too: their sitemaps list the articles published there
                 for day in plan.days:
                     stamp = day.strftime("%Y%m%d")
-                    url = f"{base}/sitemap_article.xml?date_start={stamp}&date_end={stamp}"
-                    yield scrapy.Request(url, self.parse_sitemap)
+                    for host in edition.hosts:
+                        url = f"https://{host}/sitemap_article.xml?date_start={stamp}&date_end={stamp}"
+                        yield scrapy.Request(url, self.parse_sitemap)
             else:
                 yield scrapy.Request(base + FEED_PATH, self.parse_feed)
                 yield scrapy.Request(base + WIDGET_PATH, self.parse_newsfeed)
@@ -215,7 +221,7 @@ class SputnikSpider(scrapy.Spider):
                 continue
             self._versions[key] = version
             stats.inc_value("newsvault/state/scheduled")
-            yield scrapy.Request(url, self.parse_article, meta={"state_key": key})
+            yield scrapy.Request(url, self.parse_article, errback=self.article_failed, meta={"state_key": key})
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
         """Article URLs and dates of an RSS/Atom feed."""
@@ -265,6 +271,12 @@ class SputnikSpider(scrapy.Spider):
         except UnreadablePage as e:
             stats.inc_value("newsvault/pages/unreadable")
             logger.warning("Unreadable page: %s (%s)", response.url, e)
+
+    def article_failed(self, failure: Failure) -> None:
+        """A 404 or 410 is final for this version (recorded, so unchanged discovery does not ask again)."""
+        if failure.check(HttpError) and failure.value.response.status in GONE:
+            self.crawler.stats.inc_value("newsvault/pages/gone")
+            self._record(failure.value.response, None, emitted=False)
 
     def _discovery_failed(self, response: Response, error: Exception) -> None:
         self.crawler.stats.inc_value("newsvault/discovery/unreadable")
