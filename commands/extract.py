@@ -24,17 +24,21 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
+        """Usage line."""
         return "PATH --url URL"
 
     def short_desc(self) -> str:
+        """One line for ``scrapy -h``."""
         return "Extract the article item of a saved page and print it as JSON"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
+        """``--url`` (required) and ``--encoding``."""
         super().add_options(parser)
         parser.add_argument("--url", required=True, help="the URL the page was fetched from")
         parser.add_argument("--encoding", default=None, help="charset of the HTTP Content-Type header, if known")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Print the item, or one line on stderr and exit code 1."""
         if len(args) != 1:
             raise UsageError("give exactly one PATH (or - for stdin)")
         path = args[0]

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from crawlers.errors import NotAnArticle
 from crawlers.items import Article
-from crawlers.sputnik.pages.common import SputnikPage, has
+from crawlers.sputnik.pages.common import SputnikPage
 from crawlers.sputnik.pages.current import CurrentPage
 from crawlers.sputnik.pages.html import decode, first, norm, parse, text_of
 from crawlers.sputnik.pages.legacy import LegacyPage
@@ -18,16 +18,21 @@ from crawlers.sputnik.pages.newsfeed import parse_newsfeed
 
 __all__ = ["extract_article", "page_for", "parse_newsfeed"]
 
-_CURRENT_MARKERS = "//div[cls(article__body)] | //h1[cls(article__title)] | //*[cls(article__meta)][@itemscope]"
-_LEGACY_MARKERS = "//div[cls(b-article__text)] | //div[cls(b-article__header-title)]"
+# One cheap scan finds the body of either layout; pages without a body fall back to the headline.
+_BODIES = '//div[contains(@class, "article__body") or contains(@class, "b-article__text")]'
+_HEADLINES = '//h1[contains(@class, "article__title")] | //div[contains(@class, "b-article__header-title")]'
 
 
 def page_for(root, url: str, http_status: int | None, downloaded_at: datetime | None) -> SputnikPage:
     """The page object for the layout of a parsed page; :class:`NotAnArticle` when neither layout matches."""
-    if has(root, _CURRENT_MARKERS):
-        return CurrentPage(root, url, http_status, downloaded_at)
-    if has(root, _LEGACY_MARKERS):
-        return LegacyPage(root, url, http_status, downloaded_at)
+    for anchor in (first(root, _BODIES), first(root, _HEADLINES)):
+        if anchor is None:
+            continue
+        classes = (anchor.get("class") or "").split()
+        if "b-article__text" in classes or "b-article__header-title" in classes:
+            return LegacyPage(root, url, http_status, downloaded_at)
+        if "article__body" in classes or "article__title" in classes:
+            return CurrentPage(root, url, http_status, downloaded_at, anchor=anchor)
     title = text_of(first(root, "//title")) or "no title"
     raise NotAnArticle(f"not a Sputnik article page (no article markup of either layout): {norm(title)[:80]!r}")
 

@@ -20,7 +20,7 @@ from crawlers.items import (
     RelatedLink,
 )
 from crawlers.sputnik import editions, urls
-from crawlers.sputnik.pages.html import Body, absolute, first, microdata, norm, prop, to_int, xp
+from crawlers.sputnik.pages.html import Body, absolute, microdata, norm, prop, to_int, xp
 
 # "UNITED NATIONS (Sputnik) - …", "MOSKAU (SNA) – …": the agency in a dateline.
 _DATELINE = re.compile(r"^[^()\n]{2,60}?\((?P<source>[^()]{2,40})\)\s*[-–—]\s")
@@ -52,11 +52,11 @@ class SputnikPage:
         self.downloaded_at = downloaded_at or datetime.now(UTC)
         self.warnings: list[str] = []
         self.meta: dict[str, list[str]] = {}
-        for el in xp("//meta[@content]")(root):
+        for el in xp("/html/head/meta[@content]")(root):
             key = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv")
             if key:
                 self.meta.setdefault(key.strip().lower(), []).append(el.get("content").strip())
-        self.links = [(el.get("rel", "").lower(), el) for el in xp("//link[@href]")(root)]
+        self.links = [(el.get("rel", "").lower(), el) for el in xp("/html/head/link[@href]")(root)]
 
     # --- head ---------------------------------------------------------------------------------------------
 
@@ -209,8 +209,3 @@ def organization(item, base: str) -> Organization | None:
         telephone=prop(props, "telephone"),
         logo=logo_ref,
     )
-
-
-def has(root, expression: str) -> bool:
-    """True when an XPath finds something."""
-    return first(root, expression) is not None

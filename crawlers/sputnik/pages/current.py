@@ -13,7 +13,7 @@ from crawlers import dates
 from crawlers.items import Crop, Image, LanguageEdition, Link, Person
 from crawlers.sputnik import editions
 from crawlers.sputnik.pages.common import SputnikPage, organization, person, strip_dateline
-from crawlers.sputnik.pages.html import Body, absolute, first, microdata, norm, prop, text_of, to_int, xp
+from crawlers.sputnik.pages.html import Body, absolute, classes_in, first, microdata, norm, prop, text_of, to_int, xp
 from crawlers.sputnik.pages.newsfeed import entry_instant, parse_newsfeed
 
 _TEXT_BLOCKS = {"text", "list"}
@@ -25,15 +25,18 @@ class CurrentPage(SputnikPage):
 
     layout = "current"
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, anchor=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        start = anchor if anchor is not None else self.root
+        self.article = first(start, "ancestor-or-self::div[cls(article)]", "//div[cls(article)]", default=self.root)
         scope = first(
-            self.root, "//*[cls(article__meta)][@itemscope]", '//*[@itemscope][contains(@itemtype, "Article")]'
+            self.article,
+            ".//div[@itemscope][cls(article__meta)]",
+            '//*[@itemscope][contains(@itemtype, "Article")]',
         )
         self.md = microdata(scope) if scope is not None else {}
         if scope is None:
             self.warnings.append("no schema.org microdata block: fields taken from the visible page and <head>")
-        self.article = first(self.root, "//div[cls(article)]", default=self.root)
 
     def _text(self, expression: str) -> str | None:
         return text_of(first(self.article, expression))
@@ -177,7 +180,7 @@ class CurrentPage(SputnikPage):
     def breadcrumbs(self) -> list[Link]:
         """The schema.org BreadcrumbList (``li[itemprop=itemListElement]``), in order."""
         crumbs = []
-        for item in xp('//*[@itemprop="itemListElement"]')(self.root):
+        for item in xp('//li[@itemprop="itemListElement"]')(self.root):
             props = microdata(item)
             name = prop(props, "name")
             if name:
@@ -190,15 +193,16 @@ class CurrentPage(SputnikPage):
         for region in xp("//div[cls(lang-select__region)]")(self.root):
             region_name = text_of(first(region, ".//*[cls(lang-select__region-title)]"))
             for entry in xp(".//*[cls(lang-select__item)]")(region):
-                country = text_of(first(entry, ".//*[cls(lang-select__item-country)]"))
-                english = text_of(first(entry, ".//*[cls(lang-select__item-english)]"))
+                parts = classes_in(entry)
+                country = text_of(parts.get("lang-select__item-country"))
+                english = text_of(parts.get("lang-select__item-english"))
                 url = absolute(entry.get("href"), self.url)
                 found.append(
                     LanguageEdition(
                         code=_edition_code(url, country, english),
                         region=region_name,
                         country=country,
-                        language=text_of(first(entry, ".//*[cls(lang-select__item-language)]")),
+                        language=text_of(parts.get("lang-select__item-language")),
                         languageEnglish=english,
                         url=url,
                     )
@@ -222,7 +226,7 @@ class CurrentPage(SputnikPage):
         related = self.related_links(
             "inlineCard", [(url, title, raw, entry_instant(*when, published)) for url, title, raw, when in cards]
         )
-        lenta = first(self.root, "//div[cls(lenta)]")
+        lenta = first(self.root, '//div[@id="widgetLenta"]', "//div[cls(lenta)]")
         related += parse_newsfeed(lenta, self.url, published) if lenta is not None else []
         return {
             "headline": headline,

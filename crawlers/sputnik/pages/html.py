@@ -71,6 +71,15 @@ def first(node, *expressions: str, default=None):
     return default
 
 
+def classes_in(node) -> dict[str, object]:
+    """Class token -> first element carrying it, within a small subtree (cheaper than one XPath per field)."""
+    found: dict[str, object] = {}
+    for el in node.iter():
+        for token in (el.get("class") or "").split():
+            found.setdefault(token, el)
+    return found
+
+
 def norm(text: str | None) -> str:
     """Whitespace collapsed (non-breaking spaces included) and stripped."""
     return _SPACE.sub(" ", (text or "").replace("\xa0", " ").replace("\u200b", "")).strip()
@@ -89,6 +98,8 @@ def absolute(url: str | None, base: str) -> str | None:
     url = (url or "").strip()
     if not url or url.startswith(("#", "javascript:", "mailto:")):
         return None
+    if url.startswith(("https://", "http://")):
+        return url
     return urljoin(base, url)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from crawlers import dates
 from crawlers.items import RelatedLink
-from crawlers.sputnik.pages.html import absolute, decode, first, norm, parse, xp
+from crawlers.sputnik.pages.html import absolute, classes_in, decode, norm, parse, xp
 
 
 def entry_instant(raw: str | None, unixtime: str | None, reference: datetime | None) -> datetime | None:
@@ -35,14 +35,15 @@ def parse_newsfeed(html_or_selector, base_url: str, reference: datetime | None =
         node = parse(decode(node))
     links: list[RelatedLink] = []
     for item in xp(".//div[cls(lenta__item)]")(node):
-        anchor = first(item, ".//a[@href]")
+        anchor = next(item.iter("a"), None)
         url = absolute(anchor.get("href"), base_url) if anchor is not None else None
         if not url:
             continue
-        date_el = first(item, ".//*[cls(lenta__item-date)]")
+        parts = classes_in(item)
+        date_el = parts.get("lenta__item-date")
         raw = norm(date_el.text_content()) if date_el is not None else None
         unixtime = date_el.get("data-unixtime") if date_el is not None else None
-        title_el = first(item, ".//*[cls(lenta__item-text)]")
+        title_el = parts.get("lenta__item-text")
         headline = norm(title_el.text_content()) if title_el is not None else norm(anchor.text_content())
         links.append(
             RelatedLink(
