@@ -7,7 +7,6 @@ import time
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 logger = logging.getLogger(__name__)
@@ -17,7 +16,7 @@ class ProgressLog:
     """Logs pages, items, rates and the scheduler queue size every ``NEWSVAULT_PROGRESS_INTERVAL`` seconds.
 
     At close it logs a summary: totals, average rate and the newsvault counters (unchanged articles skipped,
-    offsite requests dropped, Retry-After holds...). An interval of 0 disables the extension.
+    offsite requests dropped, Retry-After holds...). An interval of 0 keeps only the summary.
     """
 
     def __init__(self, crawler: Crawler, interval: float):
@@ -29,10 +28,8 @@ class ProgressLog:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressLog:
-        """Build from ``NEWSVAULT_PROGRESS_INTERVAL``; NotConfigured when it is 0."""
+        """Build from ``NEWSVAULT_PROGRESS_INTERVAL``."""
         interval = crawler.settings.getfloat("NEWSVAULT_PROGRESS_INTERVAL", 60.0)
-        if interval <= 0:
-            raise NotConfigured
         ext = cls(crawler, interval)
         crawler.signals.connect(ext.spider_opened, signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signals.spider_closed)
@@ -55,8 +52,9 @@ class ProgressLog:
         """Start the periodic line."""
         self.started = time.monotonic()
         self.last = (self.started, 0, 0)
-        self.task = create_looping_call(self.log_progress)
-        self.task.start(self.interval, now=False)
+        if self.interval > 0:
+            self.task = create_looping_call(self.log_progress)
+            self.task.start(self.interval, now=False)
 
     def log_progress(self) -> None:
         """One progress line: totals, rates over the last interval, queue size."""

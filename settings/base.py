@@ -39,7 +39,7 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 NEWSVAULT_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles with every attempt
 NEWSVAULT_RETRY_BACKOFF_MAX = 300.0
 NEWSVAULT_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured; longer asks wait this long
-NEWSVAULT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines; 0 disables them
+NEWSVAULT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines; 0: only the summary at the end
 DOWNLOADER_MIDDLEWARES = {
     **globals().get("DOWNLOADER_MIDDLEWARES", {}),
     "crawlers.middlewares.HostAllowlistMiddleware": 40,

@@ -1,6 +1,9 @@
 """Polite retries (Retry-After per host, exponential backoff) and the host allowlist, in-process."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -123,3 +126,21 @@ def test_allowlist_drops_other_hosts_with_a_stat():
     with pytest.raises(IgnoreRequest):
         mw.process_request(Request("https://evil.example/"))
     assert crawler.stats.get_value("newsvault/offsite/dropped") == 2
+
+
+def test_settings_keep_tldextract_off_the_network(tmp_path):
+    """Scrapy's cookie middleware builds a TLDExtract at import: with our settings it uses the bundled list."""
+    code = (
+        "import socket\n"
+        "def refuse(*args, **kwargs): raise SystemExit('network access attempted')\n"
+        "socket.socket.connect = refuse\n"
+        "from scrapy.utils.project import get_project_settings\n"
+        "get_project_settings()\n"
+        "from scrapy.downloadermiddlewares import cookies\n"
+        "assert cookies._split_domain.suffix_list_urls == ()\n"
+        "assert cookies._is_public_domain('co.uk') and not cookies._is_public_domain('sputnikglobe.com')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"}
+    env.update(SCRAPY_SETTINGS_MODULE="settings.base", TLDEXTRACT_CACHE=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections import Counter
@@ -42,6 +43,10 @@ def test_latest_crawl_then_incremental_runs(crawl, site, overrides):
         statuses = [r["status"] for r in first.requests if r["url"] == url]
         assert statuses == [429, 200]
         assert times[1] - times[0] >= seconds
+
+    assert "[crawlers.extensions] INFO: Progress:" in first.log  # the 429 wait keeps the crawl up for over 2 s
+    summary = re.search(r"Summary \(finished\): (\d+) pages, (\d+) items .*retry_after/429=1", first.log)
+    assert summary and int(summary.group(2)) == len(first.items)
 
     second = crawl("editions=en,de")
     assert second.returncode == 0, second.log[-3000:]
