@@ -1,6 +1,7 @@
 """Whole crawls of the test spider in a subprocess: one test per exit code, the manifest and the JSONL."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -100,3 +101,18 @@ def test_batches_rotate_and_gzip_is_optional(crawl, gzip):
     glob = str(files[0].parent / "*.jsonl*")
     assert duckdb.sql(f"SELECT count(*) FROM read_json('{glob}', format='newline_delimited')").fetchall() == [(5,)]
     assert [f["items"] for f in run.manifest()["files"]["items"]] == [2, 2, 1]
+
+
+def test_the_loading_snippets_of_operations_md_run_on_a_crawl(crawl, monkeypatch):
+    run = crawl("good", "ITEMS_GZIP=True")
+    assert run.returncode == 0, run.log[-3000:]
+    (run.out / "data").mkdir()
+    (run.out / "items").rename(run.out / "data" / "items")
+    monkeypatch.chdir(run.out)
+    snippets = re.findall(r"```python\n(.*?)```", (REPO / "docs" / "operations.md").read_text(), re.S)
+    assert len(snippets) == 2
+    for snippet in snippets:
+        namespace: dict = {}
+        exec(snippet, namespace)
+        assert len(namespace["articles"]) == 5
+        assert set(namespace["articles"]["edition"]) == {"good"}
