@@ -65,7 +65,7 @@ class Image:
     alt: str | None = doc("The `alt` text of the image element.", default=None)
     width: int | None = doc("Width in pixels of `url`.", default=None)
     height: int | None = doc("Height in pixels of `url`.", default=None)
-    crops: list[Crop] = doc("Every other rendition the page declares.", default_factory=list)
+    crops: list[Crop] = doc("Every rendition the page declares, the one at `url` included.", default_factory=list)
 
 
 @dataclass
