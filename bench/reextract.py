@@ -1,0 +1,62 @@
+"""Records per second of ``scrapy reextract``'s loop (WARC reading, gzip decoding, Sputnik extraction) on one core.
+
+Run: ``.venv/bin/python bench/reextract.py [--copies N]``. Target: at least 400 records/s. Prints the reader alone
+(iteration + content decoding) and the whole loop with ``extract_article``; CPU time of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from archive.reader import iter_responses
+from crawlers.errors import ExtractionError
+from crawlers.sputnik.pages import extract_article
+from tests.archive.fixture_warc import build_fixture_warc
+
+TARGET = 400.0
+
+
+def timed(function) -> tuple[int, float]:
+    """(records handled, CPU seconds) of one pass."""
+    start = time.process_time()
+    count = function()
+    return count, time.process_time() - start
+
+
+def main() -> None:
+    """Build a WARC of the fixture pages, then time reading and re-extraction."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=100)
+    copies = parser.parse_args().copies
+    with tempfile.TemporaryDirectory() as folder:
+        [warc] = build_fixture_warc(Path(folder), copies)
+        print(f"WARC: {warc.stat().st_size / 1e6:.1f} MB, {copies} rounds of the fixture pages plus a 404 each")
+
+        def read_only() -> int:
+            return sum(1 for _ in iter_responses([str(warc)]))
+
+        def reextract() -> int:
+            count = 0
+            for response in iter_responses([str(warc)]):
+                count += 1
+                if response.status == 200:
+                    with contextlib.suppress(ExtractionError):
+                        extract_article(response.body, response.url, downloaded_at=response.captured_at)
+            return count
+
+        for label, function in (("reader only", read_only), ("reader + extract_article", reextract)):
+            count, seconds = timed(function)
+            rate = count / seconds
+            verdict = "met" if rate >= TARGET else "NOT met"
+            print(f"{label:26} {count} response records in {seconds:.2f} s CPU = {rate:.0f} records/s ({verdict})")
+
+
+if __name__ == "__main__":
+    main()
