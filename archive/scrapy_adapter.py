@@ -27,6 +27,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
 
 from archive.records import CrawlInfo, Original, RecordBuilder, http_head, sha1_digest
 from archive.storage import Uploader, open_storage
@@ -98,7 +100,9 @@ class WarcCapture:
             raise NotConfigured("ARCHIVE_ENABLED is off")
         self.crawler, self.settings, self.stats = crawler, settings, crawler.stats
         self.storage = open_storage(
-            settings["ARCHIVE_URI"], settings, max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS")
+            settings.get("ARCHIVE_URI") or "./data/warc",
+            settings,
+            max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 8),
         )
         self.builder = RecordBuilder()
         self.captures: _Bounded = _Bounded()  # final response URL -> future of the record holding its payload
@@ -146,15 +150,15 @@ class WarcCapture:
         self.writer = RotatingWarcWriter(
             spool,
             self._crawl_info(crawl_id),
-            prefix=f"{self.settings['WARC_PREFIX']}-{self.outlet}",
-            max_size=self.settings.getint("WARC_MAX_SIZE"),
+            prefix=f"{self.settings.get('WARC_PREFIX') or 'newsvault'}-{self.outlet}",
+            max_size=self.settings.getint("WARC_MAX_SIZE") or 10**9,
             max_age=self.settings.getfloat("WARC_MAX_AGE") or None,
             builder=self.builder,
             on_closed=lambda path: None if self.wacz else self.uploader.submit(),
         )
 
     def _default_spool(self) -> str:
-        uri = self.settings["ARCHIVE_URI"]
+        uri = self.settings.get("ARCHIVE_URI") or "./data/warc"
         return "./data/warc-spool" if uri.startswith("s3://") else str(Path(uri.removeprefix("file://")) / ".spool")
 
     def response_downloaded(self, response: Response, request: Request, spider: scrapy.Spider) -> None:
@@ -196,8 +200,11 @@ class WarcCapture:
         """Queue a metadata record describing the record ``refers_to``."""
         return self.writer.write([self.builder.metadata(url, refers_to, payload)])
 
-    def spider_closed(self, spider: scrapy.Spider) -> None:
-        """Finalize the last file, package a WACZ if asked, upload, and report."""
+    def spider_closed(self, spider: scrapy.Spider) -> Deferred:
+        """Finalize the last file, package a WACZ if asked, upload and report, off the reactor thread."""
+        return deferToThread(self._close)
+
+    def _close(self) -> None:
         paths = self.writer.close()
         if self.wacz and paths:
             package_wacz(paths, paths[0].with_name(paths[0].name.replace(".warc.gz", ".wacz")))

@@ -1,0 +1,59 @@
+"""The capture extension driven directly (no reactor): cached responses skipped, data loss flagged, revisits."""
+
+from __future__ import annotations
+
+import scrapy
+from scrapy.http import Request, Response
+from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.scrapy_adapter import WarcCapture, request_block
+from settings import base
+from tests.archive.conftest import warcio_check
+
+
+def capture_records(tmp_path, responses: list[Response]) -> list:
+    """Feed responses to a WarcCapture writing under ``tmp_path``; return the records of the stored files."""
+    defaults = {name: getattr(base, name) for name in dir(base) if name.startswith(("ARCHIVE_", "WARC_", "WACZ_"))}
+    crawler = get_crawler(scrapy.Spider, {**defaults, "ARCHIVE_URI": str(tmp_path / "warc")})
+    crawler.spider = crawler._create_spider("adaptertest")
+    capture = WarcCapture(crawler)
+    capture.spider_opened(crawler.spider)
+    for response in responses:
+        capture.response_downloaded(response, response.request, crawler.spider)
+    capture._close()
+    [warc] = (tmp_path / "warc").rglob("*.warc.gz")
+    warcio_check(warc)
+    return list(ArchiveIterator(warc.open("rb"))), crawler.stats
+
+
+def test_cached_skipped_dataloss_truncated_revisit_for_same_payload(tmp_path):
+    def response(url: str, body: bytes, flags: list[str]) -> Response:
+        return Response(url, body=body, flags=flags, request=Request(url), headers={"Content-Type": "text/plain"})
+
+    records, stats = capture_records(
+        tmp_path,
+        [
+            response("https://e.org/cached", b"old", ["cached"]),
+            response("https://e.org/cut", b"partial", ["dataloss"]),
+            response("https://e.org/a", b"same", []),
+            response("https://e.org/b", b"same", []),
+        ],
+    )
+    by_uri = {(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")): r for r in records}
+    assert not any(uri == "https://e.org/cached" for _, uri in by_uri)
+    assert by_uri["response", "https://e.org/cut"].rec_headers.get_header("WARC-Truncated") == "disconnect"
+    revisit = by_uri["revisit", "https://e.org/b"]
+    assert revisit.rec_headers.get_header("WARC-Refers-To") == by_uri[
+        "response", "https://e.org/a"
+    ].rec_headers.get_header("WARC-Record-ID")
+    assert stats.get_value("archive/cached_skipped") == 1 and stats.get_value("archive/revisits") == 1
+
+
+def test_request_block_keeps_query_host_and_repeated_headers():
+    request = Request(
+        "https://user@example.org:8443/path;p?q=1&r=2#frag", headers={"X-A": ["1", "2"]}, method="POST", body=b"x=1"
+    )
+    assert request_block(request) == (
+        b"POST /path;p?q=1&r=2 HTTP/1.1\r\nHost: example.org:8443\r\nX-A: 1\r\nX-A: 2\r\nContent-Length: 3\r\n\r\nx=1"
+    )
