@@ -56,7 +56,7 @@ class Command(ScrapyCommand):
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Extract every HTML 200 response; count the rest; summary on stderr."""
+        """Extract every HTML 200 response; count the rest; summary on stderr; exit 1 if any page failed."""
         if not args:
             raise UsageError("give at least one WARC file, folder or s3:// URI")
         extract = load_object(opts.extractor)
@@ -80,9 +80,10 @@ class Command(ScrapyCommand):
                 except NotAnArticle:
                     counts["not_articles"] += 1
                     continue
-                except ExtractionError as error:
+                except Exception as error:  # one broken page must not stop a re-parse of years of archives
                     counts["errors"] += 1
-                    print(f"reextract: {response.url}: {error}", file=sys.stderr)
+                    kind = "" if isinstance(error, ExtractionError) else f"{type(error).__name__}: "
+                    print(f"reextract: {response.url}: {kind}{error}", file=sys.stderr)
                     continue
                 item = ItemAdapter(article)
                 item["archive"] = ArchivePointer(
