@@ -12,20 +12,22 @@ from crawlers.errors import NotAnArticle
 from crawlers.items import Article
 from crawlers.sputnik.pages.common import SputnikPage
 from crawlers.sputnik.pages.current import CurrentPage
-from crawlers.sputnik.pages.html import decode, first, norm, parse, text_of
+from crawlers.sputnik.pages.html import decode, first, norm, parse, text_of, xp
 from crawlers.sputnik.pages.legacy import LegacyPage
 from crawlers.sputnik.pages.newsfeed import parse_newsfeed
 
 __all__ = ["extract_article", "page_for", "parse_newsfeed"]
 
-# One cheap scan finds the body of either layout; pages without a body fall back to the headline.
-_BODIES = '//div[contains(@class, "article__body") or contains(@class, "b-article__text")]'
-_HEADLINES = '//h1[contains(@class, "article__title")] | //div[contains(@class, "b-article__header-title")]'
+# One cheap scan finds the body of either layout; pages without a body fall back to the headline (a second scan).
+_BODIES = xp('//div[contains(@class, "article__body") or contains(@class, "b-article__text")]')
+_HEADLINES = xp('//h1[contains(@class, "article__title")] | //div[contains(@class, "b-article__header-title")]')
+_TITLE = xp("//title")
 
 
 def page_for(root, url: str, http_status: int | None, downloaded_at: datetime | None) -> SputnikPage:
     """The page object for the layout of a parsed page; :class:`NotAnArticle` when neither layout matches."""
-    for anchor in (first(root, _BODIES), first(root, _HEADLINES)):
+    for probe in (_BODIES, _HEADLINES):  # lazily: the headline scan only runs for pages without a body
+        anchor = first(root, probe)
         if anchor is None:
             continue
         classes = (anchor.get("class") or "").split()
@@ -33,7 +35,7 @@ def page_for(root, url: str, http_status: int | None, downloaded_at: datetime | 
             return LegacyPage(root, url, http_status, downloaded_at)
         if "article__body" in classes or "article__title" in classes:
             return CurrentPage(root, url, http_status, downloaded_at, anchor=anchor)
-    title = text_of(first(root, "//title")) or "no title"
+    title = text_of(first(root, _TITLE)) or "no title"
     raise NotAnArticle(f"not a Sputnik article page (no article markup of either layout): {norm(title)[:80]!r}")
 
 

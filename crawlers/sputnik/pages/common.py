@@ -20,12 +20,14 @@ from crawlers.items import (
     RelatedLink,
 )
 from crawlers.sputnik import editions, urls
-from crawlers.sputnik.pages.html import Body, absolute, microdata, norm, prop, to_int, xp
+from crawlers.sputnik.pages.html import Body, absolute, microdata, norm, prop, text_content, to_int, xp
 
 # "UNITED NATIONS (Sputnik) - …", "MOSKAU (SNA) – …": the agency in a dateline.
 _DATELINE = re.compile(r"^[^()\n]{2,60}?\((?P<source>[^()]{2,40})\)\s*[-–—]\s")
 _BYLINE_PREFIX = re.compile(r"^(?:by|von|de|par|di|от|автор)\s*:?\s+", re.I)
 REQUIRED = ("headline", "articleBody", "datePublished")
+_HEAD_METAS = xp("/html/head/meta[@content]")
+_HEAD_LINKS = xp("/html/head/link[@href]")
 
 
 def person(name_raw: str, url: str | None) -> Person | None:
@@ -52,11 +54,11 @@ class SputnikPage:
         self.downloaded_at = downloaded_at or datetime.now(UTC)
         self.warnings: list[str] = []
         self.meta: dict[str, list[str]] = {}
-        for el in xp("/html/head/meta[@content]")(root):
+        for el in _HEAD_METAS(root):
             key = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv")
             if key:
                 self.meta.setdefault(key.strip().lower(), []).append(el.get("content").strip())
-        self.links = [(el.get("rel", "").lower(), el) for el in xp("/html/head/link[@href]")(root)]
+        self.links = [(el.get("rel", "").lower(), el) for el in _HEAD_LINKS(root)]
 
     # --- head ---------------------------------------------------------------------------------------------
 
@@ -135,11 +137,11 @@ class SputnikPage:
                 )
         return links
 
-    def tag_links(self, expression: str) -> list[Link]:
-        """Tags from the anchors an XPath selects, with absolute URLs, without duplicates."""
+    def tag_links(self, anchors) -> list[Link]:
+        """Tags from anchor elements, with absolute URLs, without duplicates."""
         tags, seen = [], set()
-        for a in xp(expression)(self.root):
-            name = norm(a.text_content())
+        for a in anchors:
+            name = norm(text_content(a))
             if name and name not in seen:
                 seen.add(name)
                 tags.append(Link(name=name, url=absolute(a.get("href"), self.url)))

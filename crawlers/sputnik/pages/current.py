@@ -18,6 +18,43 @@ from crawlers.sputnik.pages.newsfeed import entry_instant, parse_newsfeed
 
 _TEXT_BLOCKS = {"text", "list"}
 _DROPPED_BLOCKS = {"banner", "article", "photo", "media", "video", "social", "embed", "widget", "infographics"}
+_ARTICLE_UP = xp("ancestor-or-self::div[cls(article)]")
+_ARTICLE_ANY = xp("//div[cls(article)]")
+_MICRODATA = xp(".//div[@itemscope][cls(article__meta)]")
+_MICRODATA_ANY = xp('//*[@itemscope][contains(@itemtype, "Article")]')
+_TITLE_DIV = xp(".//div[cls(article__title)]")
+_SECOND_TITLE = xp(".//h1[cls(article__second-title)]")
+_TITLE_H1 = xp(".//h1[cls(article__title)]")
+_ANNOUNCE_TEXT = xp(".//div[cls(article__announce-text)]")
+_BLOCKS = xp(".//div[cls(article__body)]/div[cls(article__block)]")
+_H2 = xp(".//*[cls(article__h2)]")
+_HEADING = xp(".//h2|.//h3")
+_QUOTE = xp(".//*[cls(article__quote-text)]")
+_INCISION_TITLE = xp(".//*[cls(article__incision-title)]")
+_INCISION_TEXT = xp(".//*[cls(article__incision-text)]")
+_TEXT_CHILD = xp("./div[cls(article__text)]")
+_TEXT = xp(".//*[cls(article__text)]")
+_MEDIA = xp(".//div[cls(media)]")
+_PARAGRAPHS = xp("./p|./div/p|./ul/li|./ol/li")
+_CARD_LINK = xp(".//a[cls(article__article-link)][@href]")
+_LINK = xp(".//a[@href]")
+_CARD_TITLE = xp(".//*[cls(article__article-title)]")
+_CARD_DATE = xp(".//*[cls(elem-info__date)]")
+_IMG = xp(".//img[@src]")
+_PHOTO_CREDIT = xp(".//*[cls(photoview__copyright)]")
+_PHOTO_CAPTION = xp(".//*[cls(photoview__desc-text)]")
+_INFO_DATE = xp(".//div[cls(article__info-date)]//*[@data-unixtime]")
+_INFO_MODIFIED = xp(".//*[cls(article__info-date-modified)]")
+_AUTHOR_CARDS = xp(".//div[cls(article__author-item)]")
+_AUTHOR_NAME = xp(".//*[cls(article__author-name)]")
+_BREADCRUMBS = xp('//li[@itemprop="itemListElement"]')
+_LANG_REGIONS = xp("//div[cls(lang-select__region)]")
+_LANG_REGION_TITLE = xp(".//*[cls(lang-select__region-title)]")
+_LANG_ITEMS = xp(".//*[cls(lang-select__item)]")
+_ANNOUNCE_MEDIA = xp(".//div[cls(article__announce)]//div[cls(media)]")
+_TAGS = xp(".//ul[cls(tags)]//a[cls(tag__text)] | .//div[cls(article__tags)]//a")
+_LENTA_WIDGET = xp('//div[@id="widgetLenta"]')
+_LENTA = xp("//div[cls(lenta)]")
 
 
 class CurrentPage(SputnikPage):
@@ -28,26 +65,26 @@ class CurrentPage(SputnikPage):
     def __init__(self, *args, anchor=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         start = anchor if anchor is not None else self.root
-        self.article = first(start, "ancestor-or-self::div[cls(article)]", "//div[cls(article)]", default=self.root)
+        self.article = first(start, _ARTICLE_UP, _ARTICLE_ANY, default=self.root)
         scope = first(
             self.article,
-            ".//div[@itemscope][cls(article__meta)]",
-            '//*[@itemscope][contains(@itemtype, "Article")]',
+            _MICRODATA,
+            _MICRODATA_ANY,
         )
         self.md = microdata(scope) if scope is not None else {}
         if scope is None:
             self.warnings.append("no schema.org microdata block: fields taken from the visible page and <head>")
 
-    def _text(self, expression: str) -> str | None:
-        return text_of(first(self.article, expression))
+    def _text(self, xpath) -> str | None:
+        return text_of(first(self.article, xpath))
 
     # --- text ---------------------------------------------------------------------------------------------
 
     def headline(self) -> tuple[str | None, str | None]:
         """(headline, alternativeHeadline): RIA style pages put the headline in a div and a second one in h1."""
-        top = self._text(".//div[cls(article__title)]")
-        second = self._text(".//h1[cls(article__second-title)]")
-        main = top or self._text(".//h1[cls(article__title)]") or prop(self.md, "headline")
+        top = self._text(_TITLE_DIV)
+        second = self._text(_SECOND_TITLE)
+        main = top or self._text(_TITLE_H1) or prop(self.md, "headline")
         main = main or self.meta_first("og:title")
         alternative = second or self.meta_first("og:title")
         return main, (alternative if alternative and alternative != main else None)
@@ -55,43 +92,43 @@ class CurrentPage(SputnikPage):
     def body(self) -> tuple[Body, list[Image], list]:
         """Body blocks in order; also the images and inline cards met on the way (kept out of the text)."""
         body = Body(self.url)
-        announce = first(self.article, ".//div[cls(article__announce-text)]")
+        announce = first(self.article, _ANNOUNCE_TEXT)
         if announce is not None:  # the opening paragraph ("UNITED NATIONS (Sputnik) - …"), shown above the blocks
             body.add(announce)
         images: list[Image] = []
         cards = []
-        for block in xp(".//div[cls(article__body)]/div[cls(article__block)]")(self.article):
+        for block in _BLOCKS(self.article):
             kind = block.get("data-type", "")
             if kind == "article":
                 cards.append(self._card(block))
-            elif kind in ("h2", "h3") or first(block, ".//*[cls(article__h2)]") is not None:
-                heading = first(block, ".//*[cls(article__h2)]", ".//h2|.//h3", default=block)
+            elif kind in ("h2", "h3") or first(block, _H2) is not None:
+                heading = first(block, _H2, _HEADING, default=block)
                 body.add(heading, kind if kind in ("h2", "h3") else "h2")
             elif kind == "quote":
-                body.add(first(block, ".//*[cls(article__quote-text)]", default=block), "blockquote")
+                body.add(first(block, _QUOTE, default=block), "blockquote")
             elif kind == "incision":
-                body.add(first(block, ".//*[cls(article__incision-title)]"), "h3")
-                self._add_paragraphs(body, first(block, ".//*[cls(article__incision-text)]"))
-            elif kind in _TEXT_BLOCKS or first(block, "./div[cls(article__text)]") is not None:
-                self._add_paragraphs(body, first(block, ".//*[cls(article__text)]", default=block))
+                body.add(first(block, _INCISION_TITLE), "h3")
+                self._add_paragraphs(body, first(block, _INCISION_TEXT))
+            elif kind in _TEXT_BLOCKS or first(block, _TEXT_CHILD) is not None:
+                self._add_paragraphs(body, first(block, _TEXT, default=block))
             elif kind not in _DROPPED_BLOCKS:
                 self.warnings.append(f"body block of unknown type {kind!r} skipped")
             if kind != "article":
-                images.extend(self._image(media) for media in xp(".//div[cls(media)]")(block))
+                images.extend(self._image(media) for media in _MEDIA(block))
         return body, [i for i in images if i], cards
 
     @staticmethod
     def _add_paragraphs(body: Body, node) -> None:
         if node is None:
             return
-        paragraphs = xp("./p|./div/p|./ul/li|./ol/li")(node)
+        paragraphs = _PARAGRAPHS(node)
         for paragraph in paragraphs or [node]:
             body.add(paragraph)
 
     def _card(self, block):
-        link = first(block, ".//a[cls(article__article-link)][@href]", ".//a[@href]")
-        title = text_of(first(block, ".//*[cls(article__article-title)]"))
-        date_el = first(block, ".//*[cls(elem-info__date)]")
+        link = first(block, _CARD_LINK, _LINK)
+        title = text_of(first(block, _CARD_TITLE))
+        date_el = first(block, _CARD_DATE)
         raw = text_of(date_el)
         unixtime = date_el.get("data-unixtime") if date_el is not None else None
         url = absolute(link.get("href"), self.url) if link is not None else None
@@ -100,13 +137,13 @@ class CurrentPage(SputnikPage):
     # --- images -------------------------------------------------------------------------------------------
 
     def _image(self, media) -> Image | None:
-        img = first(media, ".//img[@src]")
+        img = first(media, _IMG)
         if img is None:
             return None
-        credit = text_of(first(media, ".//*[cls(photoview__copyright)]"))
+        credit = text_of(first(media, _PHOTO_CREDIT))
         return Image(
             url=absolute(img.get("src"), self.url),
-            caption=text_of(first(media, ".//*[cls(photoview__desc-text)]")) or img.get("title"),
+            caption=text_of(first(media, _PHOTO_CAPTION)) or img.get("title"),
             credit=credit,
             alt=img.get("alt"),
             width=to_int(img.get("width")),
@@ -129,7 +166,7 @@ class CurrentPage(SputnikPage):
 
     def dates(self) -> tuple[dict, object]:
         """(date fields, published instant); offsets checked against the unix time."""
-        info = first(self.article, ".//div[cls(article__info-date)]//*[@data-unixtime]")
+        info = first(self.article, _INFO_DATE)
         unix = self.unix_published() or dates.from_unix(info.get("data-unixtime") if info is not None else None)
         published_raw = prop(self.md, "datePublished") or self.meta_first("article:published_time")
         published_parsed = dates.parse_iso_like(published_raw)
@@ -142,7 +179,7 @@ class CurrentPage(SputnikPage):
         modified_raw = prop(self.md, "dateModified") or self.meta_first("article:modified_time")
         modified_parsed = dates.parse_iso_like(modified_raw)
         if modified_parsed is None:
-            modified_raw = self._text(".//*[cls(article__info-date-modified)]")
+            modified_raw = self._text(_INFO_MODIFIED)
             modified_parsed = dates.parse_visible(modified_raw, published)
         modified = dates.reconcile_sibling(modified_parsed, published_parsed, published)
         return {
@@ -165,9 +202,9 @@ class CurrentPage(SputnikPage):
             elif prop(props, "name"):
                 found.append(person(prop(props, "name"), absolute(prop(props, "url"), self.url)))
         if not found:
-            for card in xp(".//div[cls(article__author-item)]")(self.article):
-                link = first(card, ".//a[@href]")
-                name = text_of(first(card, ".//*[cls(article__author-name)]"))
+            for card in _AUTHOR_CARDS(self.article):
+                link = first(card, _LINK)
+                name = text_of(first(card, _AUTHOR_NAME))
                 if name:
                     found.append(person(name, absolute(link.get("href"), self.url) if link is not None else None))
         if not found and self.meta_first("analytics:author"):
@@ -180,7 +217,7 @@ class CurrentPage(SputnikPage):
     def breadcrumbs(self) -> list[Link]:
         """The schema.org BreadcrumbList (``li[itemprop=itemListElement]``), in order."""
         crumbs = []
-        for item in xp('//li[@itemprop="itemListElement"]')(self.root):
+        for item in _BREADCRUMBS(self.root):
             props = microdata(item)
             name = prop(props, "name")
             if name:
@@ -190,10 +227,10 @@ class CurrentPage(SputnikPage):
     def language_editions(self) -> list[LanguageEdition]:
         """The edition list (region headings, each with country / language / English language name)."""
         found = []
-        for region in xp("//div[cls(lang-select__region)]")(self.root):
-            region_name = text_of(first(region, ".//*[cls(lang-select__region-title)]"))
-            for entry in xp(".//*[cls(lang-select__item)]")(region):
-                parts = classes_in(entry)
+        for region in _LANG_REGIONS(self.root):
+            region_name = text_of(first(region, _LANG_REGION_TITLE))
+            for entry in _LANG_ITEMS(region):
+                parts = classes_in(entry.iter())
                 country = text_of(parts.get("lang-select__item-country"))
                 english = text_of(parts.get("lang-select__item-english"))
                 url = absolute(entry.get("href"), self.url)
@@ -215,23 +252,23 @@ class CurrentPage(SputnikPage):
         body, body_images, cards = self.body()
         date_fields, published = self.dates()
         authors, credit = self.authors()
-        announce = first(self.article, ".//div[cls(article__announce)]//div[cls(media)]")
+        announce = first(self.article, _ANNOUNCE_MEDIA)
         main = self._image(announce) if announce is not None else None
         if main is not None:
             main.crops = self.crops()
-        tags = self.tag_links(".//ul[cls(tags)]//a[cls(tag__text)] | .//div[cls(article__tags)]//a")
+        tags = self.tag_links(_TAGS(self.article))
         if not tags:
             tags = [Link(name=t) for t in self.meta.get("article:tag", [])]
         breadcrumbs = self.breadcrumbs()
         related = self.related_links(
             "inlineCard", [(url, title, raw, entry_instant(*when, published)) for url, title, raw, when in cards]
         )
-        lenta = first(self.root, '//div[@id="widgetLenta"]', "//div[cls(lenta)]")
+        lenta = first(self.root, _LENTA_WIDGET, _LENTA)
         related += parse_newsfeed(lenta, self.url, published) if lenta is not None else []
         return {
             "headline": headline,
             "alternativeHeadline": alternative,
-            "description": strip_dateline(self._text(".//div[cls(article__announce-text)]"))
+            "description": strip_dateline(self._text(_ANNOUNCE_TEXT))
             or prop(self.md, "description")
             or self.meta_first("og:description", "description"),
             "articleBody": body.plain,

@@ -1,22 +1,24 @@
 """HTML helpers shared by the Sputnik page objects: decoding, compiled XPath, text, microdata, body assembly.
 
-lxml only (fast: no Scrapy, no CSS translation at run time).
+lxml only and plain ``etree`` elements (fast: no Scrapy, no CSS translation, no ``lxml.html`` element classes,
+whose per-element Python lookup doubles the cost of every element an XPath returns). ``lxml.html`` elements, e.g.
+a parsel ``Selector.root``, are accepted too: nothing here calls their extra methods.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import lru_cache
 from html import escape
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
 from crawlers.errors import UnreadablePage
 
-_SPACE = re.compile(r"\s+")
+_STRING = etree.XPath("string()")  # what lxml.html's text_content() runs, for any element class
+_URL_UNSAFE = frozenset("\t\r\n")  # urlsplit drops these, so such hrefs take the urljoin path
 _INLINE_TAGS = {"a", "b", "strong", "i", "em", "u", "sub", "sup", "br", "span", "font", "abbr", "mark", "s", "q"}
 _KEEP_TAGS = {"a", "b", "strong", "i", "em", "sub", "sup", "q"}  # kept in articleBodyHtml; the rest unwrapped
 _SKIP_TAGS = {"script", "style", "noscript", "svg", "iframe", "template", "button", "form", "input"}
@@ -44,62 +46,87 @@ def decode(body: bytes | str, encoding: str | None = None) -> str:
     return text
 
 
-def parse(text: str) -> lxml.html.HtmlElement:
+def parse(text: str) -> etree._Element:
     """The document root; :class:`UnreadablePage` when lxml finds no element at all."""
     try:
-        root = lxml.html.document_fromstring(text)
+        # a parser per call: lxml parsers must not be shared between threads, and creating one costs microseconds
+        root = etree.fromstring(text, etree.HTMLParser(collect_ids=False))
     except (etree.ParserError, ValueError) as exc:
         raise UnreadablePage(f"cannot parse as HTML: {exc}") from None
+    if root is None:
+        raise UnreadablePage("cannot parse as HTML: Document is empty")
     return root
 
 
-@cache
 def xp(expression: str) -> etree.XPath:
-    """A compiled XPath (``cls(name)`` in it expands to an exact class-token test)."""
+    """Compile an XPath once, at import time (``cls(name)`` in it expands to an exact class-token test)."""
     # the cheap contains() first: the exact token test then runs on few elements
     token = '(contains(@class, "{0}") and contains(concat(" ", normalize-space(@class), " "), " {0} "))'
     expression = re.sub(r"cls\(([\w-]+)\)", lambda m: token.format(m.group(1)), expression)
     return etree.XPath(expression)
 
 
-def first(node, *expressions: str, default=None):
-    """The first result of the first XPath that finds anything, else ``default``."""
-    for expression in expressions:
-        found = xp(expression)(node)
+def first(node, *xpaths: etree.XPath, default=None):
+    """The first result of the first compiled XPath that finds anything, else ``default``."""
+    for xpath in xpaths:
+        found = xpath(node)
         if found:
             return found[0]
     return default
 
 
-def classes_in(node) -> dict[str, object]:
-    """Class token -> first element carrying it, within a small subtree (cheaper than one XPath per field)."""
+def classes_in(elements) -> dict[str, object]:
+    """Class token -> first element carrying it, among ``elements`` (a subtree's ``iter()`` or an XPath result).
+
+    One pass and dictionary look-ups instead of one XPath per field.
+    """
     found: dict[str, object] = {}
-    for el in node.iter():
-        for token in (el.get("class") or "").split():
-            found.setdefault(token, el)
+    for el in elements:
+        classes = el.get("class")
+        if classes:
+            for token in classes.split():
+                found.setdefault(token, el)
     return found
 
 
 def norm(text: str | None) -> str:
-    """Whitespace collapsed (non-breaking spaces included) and stripped."""
-    return _SPACE.sub(" ", (text or "").replace("\xa0", " ").replace("\u200b", "")).strip()
+    """Whitespace collapsed (non-breaking spaces included) and stripped; zero-width spaces removed."""
+    # str.split() splits on exactly what the regex \s matches (Unicode whitespace, \xa0 included), 3x faster
+    return " ".join((text or "").replace("\u200b", "").split())
+
+
+def text_content(node) -> str:
+    """All the text inside an element (``lxml.html``'s ``text_content()``, for any element class)."""
+    return _STRING(node)
 
 
 def text_of(node) -> str | None:
     """Normalized text content of an element (None if absent or empty); attribute values pass through ``norm``."""
     if node is None:
         return None
-    value = norm(node if isinstance(node, str) else node.text_content())
+    value = norm(node if isinstance(node, str) else _STRING(node))
     return value or None
 
 
+@lru_cache(maxsize=64)
+def _origin(base: str) -> str | None:
+    """``https://host`` of a base URL (None unless http/https with a host); one page resolves many links against it."""
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
 def absolute(url: str | None, base: str) -> str | None:
-    """``url`` made absolute against ``base`` (None for empty, ``#`` or javascript links)."""
+    """``url`` made absolute against ``base`` (None for empty, ``#`` or javascript links); same result as urljoin."""
     url = (url or "").strip()
     if not url or url.startswith(("#", "javascript:", "mailto:")):
         return None
     if url.startswith(("https://", "http://")):
         return url
+    # fast path for the common "/path": urljoin would only prepend the origin (no dot segments, no unsafe bytes)
+    if url[0] == "/" and url[1:2] != "/" and "/." not in url and _URL_UNSAFE.isdisjoint(url):
+        origin = _origin(base)
+        if origin:
+            return origin + url
     return urljoin(base, url)
 
 
@@ -132,9 +159,9 @@ def _prop_value(el):
 def microdata(scope) -> dict[str, list]:
     """The properties of one ``itemscope`` element: name -> values (strings, or elements for nested items)."""
     props: dict[str, list] = {}
-    stack = list(scope)
+    stack = list(reversed(scope))  # document order: pop from the end, push children reversed
     while stack:
-        el = stack.pop(0)
+        el = stack.pop()
         if not isinstance(el.tag, str):
             continue
         name = el.get("itemprop")
@@ -142,7 +169,7 @@ def microdata(scope) -> dict[str, list]:
             for key in name.split():
                 props.setdefault(key, []).append(_prop_value(el))
         if el.get("itemscope") is None:
-            stack[0:0] = list(el)
+            stack.extend(reversed(el))
     return props
 
 
@@ -215,7 +242,7 @@ class Body:
         plain = norm(text)
         if plain:
             self.text.append(plain)
-            self.html.append(f"<{tag}>{_SPACE.sub(' ', html.replace(chr(160), ' ')).strip()}</{tag}>")
+            self.html.append(f"<{tag}>{' '.join(html.split())}</{tag}>")
 
     @property
     def plain(self) -> str | None:

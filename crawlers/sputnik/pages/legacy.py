@@ -3,6 +3,9 @@
 Its declared dates (``meta itemprop=datePublished``, ``time[datetime]``) are local wall-clock time, the metas with
 a wrong ``Z``; ``analytics:p_ts`` gives the real instant and so the offset. The edition list is filled by
 JavaScript, so the item's ``languageEditions`` stays empty (correct, not a defect).
+
+The template is frozen and has one of each ``b-article__*`` block: one scan indexes those ``div`` blocks by class,
+and the remaining queries run inside the article column (``div.b-article``) instead of the whole document.
 """
 
 from __future__ import annotations
@@ -12,10 +15,40 @@ import re
 from crawlers import dates
 from crawlers.items import Crop, Image, Organization
 from crawlers.sputnik.pages.common import SputnikPage, organization, person
-from crawlers.sputnik.pages.html import Body, absolute, first, is_inline, microdata, norm, prop, text_of, xp
+from crawlers.sputnik.pages.html import (
+    Body,
+    absolute,
+    classes_in,
+    first,
+    is_inline,
+    microdata,
+    norm,
+    prop,
+    text_content,
+    text_of,
+    xp,
+)
 
 _PROMO = re.compile(r"^\W*>>>")  # ">>>Mehr zum Thema: …<<<": an in-text read-also link, not body text
+_PROMO_FRAME = re.compile(r"^\W*>>>\s*(?:[^:]{1,25}:\s*)?|\s*<<<\W*$")
 _BLOCK_TAGS = {"p": "p", "h2": "h2", "h3": "h3", "h4": "h3", "blockquote": "blockquote"}
+_BLOCKS = xp('//div[contains(@class, "b-article")]')  # the one whole-document scan for the article's blocks
+_H1 = xp(".//h1")
+_IMG = xp(".//img")
+_IMG_SRC = xp(".//img[@src]")
+_LINKS = xp("descendant-or-self::a[@href]")
+_ITEMS = xp("./li")
+_INJECT_LINK = xp(".//*[cls(b-inject__content)]//a[@href]")
+_INJECT_CONTENT = xp(".//*[cls(b-inject__content)]")
+_INJECT_PHOTO = xp(".//*[cls(b-inject-foto)]")
+_INJECT_CREDIT = xp(".//*[cls(b-inject__copy)]")
+_DATE = xp(".//time[cls(b-article__refs-date)]")
+_DATE_MODIFIED = xp('.//time[@itemprop="dateModified"]')
+_RUBRIC = xp(".//a[cls(b-article__refs-rubric)]")
+_AUTHORS = xp(".//div[cls(b-article__refs-author)]//a")
+_TAGS = xp(".//*[cls(b-article__refs-tags)]//a")
+_READ_ALSO = xp(".//dl[cls(b-article__refs-item)]//dd//a[@href]")
+_NEWS_ITEMS = xp("//li[cls(b-news__item)]")
 
 
 class LegacyPage(SputnikPage):
@@ -25,8 +58,15 @@ class LegacyPage(SputnikPage):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        scope = first(self.root, "//div[cls(b-article__meta)]")
+        self.blocks = classes_in(_BLOCKS(self.root))
+        self.article = self.blocks.get("b-article", self.root)
+        scope = self.blocks.get("b-article__meta")
         self.md = microdata(scope) if scope is not None else {}
+
+    def _first_in(self, block: str, xpath):
+        """The first element an XPath finds inside the ``div`` block of this class, or None."""
+        node = self.blocks.get(block)
+        return first(node, xpath) if node is not None else None
 
     def body(self) -> tuple[Body, list[Image], list, list]:
         """Paragraphs, sub-headings and quotes; photo injects become images, linked injects inline cards and
@@ -35,7 +75,7 @@ class LegacyPage(SputnikPage):
         images: list[Image] = []
         cards: list = []
         promos: list = []
-        container = first(self.root, "//div[cls(b-article__text)]")
+        container = self.blocks.get("b-article__text")
         if container is None:
             return body, images, cards, promos
         run: list = [container.text] if container.text else []
@@ -54,9 +94,9 @@ class LegacyPage(SputnikPage):
         return body, images, cards, promos
 
     def _flush(self, run: list, body: Body, promos: list, tag: str = "p") -> None:
-        text = norm("".join(n if isinstance(n, str) else n.text_content() for n in run))
+        text = norm("".join(n if isinstance(n, str) else text_content(n) for n in run))
         if _PROMO.match(text):
-            anchors = [a for n in run if not isinstance(n, str) for a in xp("descendant-or-self::a[@href]")(n)]
+            anchors = [a for n in run if not isinstance(n, str) for a in _LINKS(n)]
             promos.extend((absolute(a.get("href"), self.url), _promo_title(text_of(a)), None, None) for a in anchors)
         else:
             body.add_run(run, tag)
@@ -64,17 +104,17 @@ class LegacyPage(SputnikPage):
     def _block(self, child, body: Body, images: list[Image], cards: list, promos: list) -> None:
         classes = child.get("class") or ""
         if "b-inject" in classes:
-            link = first(child, ".//*[cls(b-inject__content)]//a[@href]")
+            link = first(child, _INJECT_LINK)
             if link is not None:
                 cards.append((absolute(link.get("href"), self.url), text_of(link), None, None))
-            photo = first(child, ".//*[cls(b-inject-foto)]")
+            photo = first(child, _INJECT_PHOTO)
             if photo is not None:
-                img = first(photo, ".//img")
+                img = first(photo, _IMG)
                 images.append(
                     Image(
                         url=absolute(photo.get("data-src") or img.get("data-src"), self.url),
-                        caption=text_of(first(child, ".//*[cls(b-inject__content)]")),
-                        credit=text_of(first(child, ".//*[cls(b-inject__copy)]")),
+                        caption=text_of(first(child, _INJECT_CONTENT)),
+                        credit=text_of(first(child, _INJECT_CREDIT)),
                         alt=img.get("alt") if img is not None else None,
                     )
                 )
@@ -83,21 +123,19 @@ class LegacyPage(SputnikPage):
         elif child.tag in _BLOCK_TAGS:
             self._flush([child], body, promos, _BLOCK_TAGS[child.tag])
         elif child.tag in ("ul", "ol"):
-            for item in xp("./li")(child):
+            for item in _ITEMS(child):
                 body.add(item)
 
     def dates(self) -> tuple[dict, object]:
         """Published from the metas (wall clock, wrong ``Z``) or ``time[datetime]``, offset from ``analytics:p_ts``."""
         unix = self.unix_published()
-        published_raw = self.meta_first("datepublished", "pubdate") or _attr(
-            first(self.root, "//time[cls(b-article__refs-date)]"), "datetime"
-        )
+        published_raw = self.meta_first("datepublished", "pubdate") or _attr(first(self.article, _DATE), "datetime")
         published_parsed = dates.parse_iso_like(published_raw)
         published = dates.reconcile(published_parsed, unix)
         if published_parsed is not None and published is not None and published != published_parsed:
             self.warnings.append(f"published date {published_raw!r} is local time with a wrong offset; corrected")
         modified_raw = self.meta_first("datemodified", "lastmod") or _attr(
-            first(self.root, '//time[@itemprop="dateModified"]'), "datetime"
+            first(self.article, _DATE_MODIFIED), "datetime"
         )
         modified = dates.reconcile_sibling(dates.parse_iso_like(modified_raw), published_parsed, published)
         return {
@@ -109,14 +147,15 @@ class LegacyPage(SputnikPage):
 
     def main_image(self) -> Image | None:
         """The header image, its alt text as caption, the header credit, and the microdata crops."""
-        img = first(self.root, "//div[cls(b-article__header)]//img[@src]")
+        header = self.blocks.get("b-article__header")
+        img = first(header, _IMG_SRC) if header is not None else None
         if img is None:
             return None
         crops = [Crop(url=u) for u in (absolute(v, self.url) for v in self.md.get("image", []) if isinstance(v, str))]
         return Image(
             url=absolute(img.get("src"), self.url),
             caption=norm(img.get("alt")) or None,
-            credit=text_of(first(self.root, "//div[cls(b-article__header-copy)]")),
+            credit=text_of(self.blocks.get("b-article__header-copy")),
             alt=img.get("alt"),
             crops=[c for c in crops if c.url],
         )
@@ -124,10 +163,10 @@ class LegacyPage(SputnikPage):
     def newsfeed(self) -> list:
         """The sidebar newsfeed (``li.b-news__item``). Its "08/12 13:52" has neither year nor zone: raw only."""
         entries = []
-        for item in xp("//li[cls(b-news__item)]")(self.root):
-            link = first(item, "./a[@href]")
+        for item in _NEWS_ITEMS(self.root):
+            link = next((a for a in item.iterchildren("a") if a.get("href") is not None), None)
             if link is not None:
-                raw = text_of(first(item, ".//*[cls(b-news__time)]"))
+                raw = text_of(classes_in(item.iterdescendants()).get("b-news__time"))
                 entries.append((absolute(link.get("href"), self.url), text_of(link), raw, None))
         return entries
 
@@ -135,29 +174,24 @@ class LegacyPage(SputnikPage):
         """Every layout-specific field of the item."""
         body, body_images, cards, promos = self.body()
         date_fields, _ = self.dates()
-        author_links = xp("//div[cls(b-article__refs-author)]//a")(self.root)
+        author_links = _AUTHORS(self.article)
         authors = [person(text_of(a) or "", absolute(a.get("href"), self.url)) for a in author_links]
         authors = [a for a in authors if a]
         author_org = organization(prop(self.md, "author"), self.url)
         main = self.main_image()
-        read_also = [
-            (absolute(a.get("href"), self.url), text_of(a), None, None)
-            for a in xp("//dl[cls(b-article__refs-item)]//dd//a[@href]")(self.root)
-        ]
+        read_also = [(absolute(a.get("href"), self.url), text_of(a), None, None) for a in _READ_ALSO(self.article)]
         publisher = organization(prop(self.md, "publisher"), self.url)
         return {
-            "headline": text_of(first(self.root, "//div[cls(b-article__header-title)]//h1"))
-            or self.meta_first("og:title"),
-            "description": text_of(first(self.root, "//div[cls(b-article__lead)]"))
+            "headline": text_of(self._first_in("b-article__header-title", _H1)) or self.meta_first("og:title"),
+            "description": text_of(self.blocks.get("b-article__lead"))
             or self.meta_first("og:description", "description"),
             "articleBody": body.plain,
             "articleBodyHtml": body.cleaned_html,
             **date_fields,
             "authors": authors,
             "sourceCredit": self.source_credit_from(body) or (author_org.name if author_org and not authors else None),
-            "articleSection": text_of(first(self.root, "//a[cls(b-article__refs-rubric)]"))
-            or self.meta_first("analytics:rubric"),
-            "tags": self.tag_links("//*[cls(b-article__refs-tags)]//a"),
+            "articleSection": text_of(first(self.article, _RUBRIC)) or self.meta_first("analytics:rubric"),
+            "tags": self.tag_links(_TAGS(self.article)),
             "mainImage": main,
             "images": ([main] if main else []) + body_images,
             "publisher": publisher if isinstance(publisher, Organization) else None,
@@ -169,7 +203,7 @@ class LegacyPage(SputnikPage):
 
 def _promo_title(text: str | None) -> str | None:
     """ ">>>Mehr zum Thema: Title<<<" -> "Title"."""
-    return re.sub(r"^\W*>>>\s*(?:[^:]{1,25}:\s*)?|\s*<<<\W*$", "", text or "") or None
+    return _PROMO_FRAME.sub("", text or "") or None
 
 
 def _attr(node, name: str) -> str | None:

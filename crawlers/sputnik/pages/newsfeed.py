@@ -6,7 +6,9 @@ from datetime import datetime
 
 from crawlers import dates
 from crawlers.items import RelatedLink
-from crawlers.sputnik.pages.html import absolute, classes_in, decode, norm, parse, xp
+from crawlers.sputnik.pages.html import absolute, classes_in, decode, norm, parse, text_content, xp
+
+_ITEMS = xp(".//div[cls(lenta__item)]")
 
 
 def entry_instant(raw: str | None, unixtime: str | None, reference: datetime | None) -> datetime | None:
@@ -34,17 +36,17 @@ def parse_newsfeed(html_or_selector, base_url: str, reference: datetime | None =
     if isinstance(node, bytes | str):
         node = parse(decode(node))
     links: list[RelatedLink] = []
-    for item in xp(".//div[cls(lenta__item)]")(node):
+    for item in _ITEMS(node):
         anchor = next(item.iter("a"), None)
         url = absolute(anchor.get("href"), base_url) if anchor is not None else None
         if not url:
             continue
-        parts = classes_in(item)
+        parts = classes_in(item.iter())
         date_el = parts.get("lenta__item-date")
-        raw = norm(date_el.text_content()) if date_el is not None else None
+        raw = norm(text_content(date_el)) if date_el is not None else None
         unixtime = date_el.get("data-unixtime") if date_el is not None else None
         title_el = parts.get("lenta__item-text")
-        headline = norm(title_el.text_content()) if title_el is not None else norm(anchor.text_content())
+        headline = norm(text_content(title_el if title_el is not None else anchor))
         links.append(
             RelatedLink(
                 url=url,
