@@ -99,8 +99,9 @@ class WarcCapture:
         if not settings.getbool("ARCHIVE_ENABLED"):
             raise NotConfigured("ARCHIVE_ENABLED is off")
         self.crawler, self.settings, self.stats = crawler, settings, crawler.stats
+        self.uri = settings.get("ARCHIVE_URI") or "./data/warc"
         self.storage = open_storage(
-            settings.get("ARCHIVE_URI") or "./data/warc",
+            self.uri,
             settings,
             max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 8),
         )
@@ -158,8 +159,9 @@ class WarcCapture:
         )
 
     def _default_spool(self) -> str:
-        uri = self.settings.get("ARCHIVE_URI") or "./data/warc"
-        return "./data/warc-spool" if uri.startswith("s3://") else str(Path(uri.removeprefix("file://")) / ".spool")
+        if self.uri.startswith("s3://"):
+            return "./data/warc-spool"
+        return str(Path(self.uri.removeprefix("file://")) / ".spool")
 
     def response_downloaded(self, response: Response, request: Request, spider: scrapy.Spider) -> None:
         """Queue the request and response (or revisit) records of one exchange."""
