@@ -12,22 +12,22 @@ from crawlers.errors import NotAnArticle
 from crawlers.items import Article
 from crawlers.sputnik.pages.common import SputnikPage
 from crawlers.sputnik.pages.current import CurrentPage
-from crawlers.sputnik.pages.html import decode, first, norm, parse, text_of, xp
+from crawlers.sputnik.pages.html import first, first_div_with, norm, parse_page, text_of, xp
 from crawlers.sputnik.pages.legacy import LegacyPage
 from crawlers.sputnik.pages.newsfeed import parse_newsfeed
 
 __all__ = ["extract_article", "page_for", "parse_newsfeed"]
 
-# One cheap scan finds the body of either layout; pages without a body fall back to the headline (a second scan).
-_BODIES = xp('//div[contains(@class, "article__body") or contains(@class, "b-article__text")]')
+# The body of either layout, found by a scan that stops at it; pages without a body fall back to the headline.
+_BODY_CLASSES = ("article__body", "b-article__text")
 _HEADLINES = xp('//h1[contains(@class, "article__title")] | //div[contains(@class, "b-article__header-title")]')
 _TITLE = xp("//title")
 
 
 def page_for(root, url: str, http_status: int | None, downloaded_at: datetime | None) -> SputnikPage:
     """The page object for the layout of a parsed page; :class:`NotAnArticle` when neither layout matches."""
-    for probe in (_BODIES, _HEADLINES):  # lazily: the headline scan only runs for pages without a body
-        anchor = first(root, probe)
+    for probe in (lambda: first_div_with(root, *_BODY_CLASSES), lambda: first(root, _HEADLINES)):
+        anchor = probe()  # the headline scan only runs for pages without a body
         if anchor is None:
             continue
         classes = (anchor.get("class") or "").split()
@@ -54,5 +54,5 @@ def extract_article(
     :class:`~crawlers.errors.NotAnArticle` for a readable page that is not an article. A degraded article is
     returned with ``metadata.partial`` set and the reasons in ``metadata.warnings``.
     """
-    root = parse(decode(body, encoding))
+    root = parse_page(body, encoding)
     return page_for(root, url, http_status, downloaded_at).to_item()

@@ -13,20 +13,16 @@ from crawlers import dates
 from crawlers.items import Crop, Image, LanguageEdition, Link, Person
 from crawlers.sputnik import editions
 from crawlers.sputnik.pages.common import SputnikPage, organization, person, strip_dateline
-from crawlers.sputnik.pages.html import Body, absolute, classes_in, first, microdata, norm, prop, text_of, to_int, xp
+from crawlers.sputnik.pages.html import Body, ClassIndex, absolute, first, microdata, norm, prop, text_of, to_int, xp
 from crawlers.sputnik.pages.newsfeed import entry_instant, parse_newsfeed
 
 _TEXT_BLOCKS = {"text", "list"}
 _DROPPED_BLOCKS = {"banner", "article", "photo", "media", "video", "social", "embed", "widget", "infographics"}
 _ARTICLE_UP = xp("ancestor-or-self::div[cls(article)]")
 _ARTICLE_ANY = xp("//div[cls(article)]")
-_MICRODATA = xp(".//div[@itemscope][cls(article__meta)]")
 _MICRODATA_ANY = xp('//*[@itemscope][contains(@itemtype, "Article")]')
-_TITLE_DIV = xp(".//div[cls(article__title)]")
 _SECOND_TITLE = xp(".//h1[cls(article__second-title)]")
 _TITLE_H1 = xp(".//h1[cls(article__title)]")
-_ANNOUNCE_TEXT = xp(".//div[cls(article__announce-text)]")
-_BLOCKS = xp(".//div[cls(article__body)]/div[cls(article__block)]")
 _H2 = xp(".//*[cls(article__h2)]")
 _HEADING = xp(".//h2|.//h3")
 _QUOTE = xp(".//*[cls(article__quote-text)]")
@@ -43,18 +39,13 @@ _CARD_DATE = xp(".//*[cls(elem-info__date)]")
 _IMG = xp(".//img[@src]")
 _PHOTO_CREDIT = xp(".//*[cls(photoview__copyright)]")
 _PHOTO_CAPTION = xp(".//*[cls(photoview__desc-text)]")
-_INFO_DATE = xp(".//div[cls(article__info-date)]//*[@data-unixtime]")
+_UNIXTIME = xp(".//*[@data-unixtime]")
 _INFO_MODIFIED = xp(".//*[cls(article__info-date-modified)]")
-_AUTHOR_CARDS = xp(".//div[cls(article__author-item)]")
 _AUTHOR_NAME = xp(".//*[cls(article__author-name)]")
 _BREADCRUMBS = xp('//li[@itemprop="itemListElement"]')
-_LANG_REGIONS = xp("//div[cls(lang-select__region)]")
 _LANG_REGION_TITLE = xp(".//*[cls(lang-select__region-title)]")
 _LANG_ITEMS = xp(".//*[cls(lang-select__item)]")
-_ANNOUNCE_MEDIA = xp(".//div[cls(article__announce)]//div[cls(media)]")
 _TAGS = xp(".//ul[cls(tags)]//a[cls(tag__text)] | .//div[cls(article__tags)]//a")
-_LENTA_WIDGET = xp('//div[@id="widgetLenta"]')
-_LENTA = xp("//div[cls(lenta)]")
 
 
 class CurrentPage(SputnikPage):
@@ -66,11 +57,12 @@ class CurrentPage(SputnikPage):
         super().__init__(*args, **kwargs)
         start = anchor if anchor is not None else self.root
         self.article = first(start, _ARTICLE_UP, _ARTICLE_ANY, default=self.root)
-        scope = first(
-            self.article,
-            _MICRODATA,
-            _MICRODATA_ANY,
-        )
+        self.divs = ClassIndex(self.article.iterdescendants("div"))  # the article's blocks, by class
+        self.page_divs = ClassIndex(self.root.iter("div"), ids=True)  # the page furniture: editions, newsfeed
+        metas = (div for div in self.divs.all("article__meta") if div.get("itemscope") is not None)
+        scope = next(metas, None)
+        if scope is None:
+            scope = first(self.root, _MICRODATA_ANY)
         self.md = microdata(scope) if scope is not None else {}
         if scope is None:
             self.warnings.append("no schema.org microdata block: fields taken from the visible page and <head>")
@@ -82,22 +74,26 @@ class CurrentPage(SputnikPage):
 
     def headline(self) -> tuple[str | None, str | None]:
         """(headline, alternativeHeadline): RIA style pages put the headline in a div and a second one in h1."""
-        top = self._text(_TITLE_DIV)
+        top = text_of(self.divs.first("article__title"))
         second = self._text(_SECOND_TITLE)
         main = top or self._text(_TITLE_H1) or prop(self.md, "headline")
         main = main or self.meta_first("og:title")
         alternative = second or self.meta_first("og:title")
         return main, (alternative if alternative and alternative != main else None)
 
+    def blocks(self) -> list:
+        """The ``div.article__block`` children of ``div.article__body``, in document order."""
+        return [block for block in self.divs.all("article__block") if _has_class(block.getparent(), "article__body")]
+
     def body(self) -> tuple[Body, list[Image], list]:
         """Body blocks in order; also the images and inline cards met on the way (kept out of the text)."""
         body = Body(self.url)
-        announce = first(self.article, _ANNOUNCE_TEXT)
+        announce = self.divs.first("article__announce-text")
         if announce is not None:  # the opening paragraph ("UNITED NATIONS (Sputnik) - …"), shown above the blocks
             body.add(announce)
         images: list[Image] = []
         cards = []
-        for block in _BLOCKS(self.article):
+        for block in self.blocks():
             kind = block.get("data-type", "")
             if kind == "article":
                 cards.append(self._card(block))
@@ -166,7 +162,7 @@ class CurrentPage(SputnikPage):
 
     def dates(self) -> tuple[dict, object]:
         """(date fields, published instant); offsets checked against the unix time."""
-        info = first(self.article, _INFO_DATE)
+        info = self.divs.first("article__info-date", _UNIXTIME)
         unix = self.unix_published() or dates.from_unix(info.get("data-unixtime") if info is not None else None)
         published_raw = prop(self.md, "datePublished") or self.meta_first("article:published_time")
         published_parsed = dates.parse_iso_like(published_raw)
@@ -202,7 +198,7 @@ class CurrentPage(SputnikPage):
             elif prop(props, "name"):
                 found.append(person(prop(props, "name"), absolute(prop(props, "url"), self.url)))
         if not found:
-            for card in _AUTHOR_CARDS(self.article):
+            for card in self.divs.all("article__author-item"):
                 link = first(card, _LINK)
                 name = text_of(first(card, _AUTHOR_NAME))
                 if name:
@@ -227,19 +223,19 @@ class CurrentPage(SputnikPage):
     def language_editions(self) -> list[LanguageEdition]:
         """The edition list (region headings, each with country / language / English language name)."""
         found = []
-        for region in _LANG_REGIONS(self.root):
+        for region in self.page_divs.all("lang-select__region"):
             region_name = text_of(first(region, _LANG_REGION_TITLE))
             for entry in _LANG_ITEMS(region):
-                parts = classes_in(entry.iter())
-                country = text_of(parts.get("lang-select__item-country"))
-                english = text_of(parts.get("lang-select__item-english"))
+                parts = ClassIndex(entry.iter())
+                country = text_of(parts.first("lang-select__item-country"))
+                english = text_of(parts.first("lang-select__item-english"))
                 url = absolute(entry.get("href"), self.url)
                 found.append(
                     LanguageEdition(
                         code=_edition_code(url, country, english),
                         region=region_name,
                         country=country,
-                        language=text_of(parts.get("lang-select__item-language")),
+                        language=text_of(parts.first("lang-select__item-language")),
                         languageEnglish=english,
                         url=url,
                     )
@@ -252,7 +248,7 @@ class CurrentPage(SputnikPage):
         body, body_images, cards = self.body()
         date_fields, published = self.dates()
         authors, credit = self.authors()
-        announce = first(self.article, _ANNOUNCE_MEDIA)
+        announce = self.divs.first("article__announce", _MEDIA)
         main = self._image(announce) if announce is not None else None
         if main is not None:
             main.crops = self.crops()
@@ -263,12 +259,13 @@ class CurrentPage(SputnikPage):
         related = self.related_links(
             "inlineCard", [(url, title, raw, entry_instant(*when, published)) for url, title, raw, when in cards]
         )
-        lenta = first(self.root, _LENTA_WIDGET, _LENTA)
+        lenta = self.page_divs.by_id.get("widgetLenta")
+        lenta = lenta if lenta is not None else self.page_divs.first("lenta")
         related += parse_newsfeed(lenta, self.url, published) if lenta is not None else []
         return {
             "headline": headline,
             "alternativeHeadline": alternative,
-            "description": strip_dateline(self._text(_ANNOUNCE_TEXT))
+            "description": strip_dateline(text_of(self.divs.first("article__announce-text")))
             or prop(self.md, "description")
             or self.meta_first("og:description", "description"),
             "articleBody": body.plain,
@@ -291,6 +288,11 @@ class CurrentPage(SputnikPage):
             "languageEditions": self.language_editions(),
             "inLanguage": editions.site_locale_to_bcp47(prop(self.md, "inLanguage")),
         }
+
+
+def _has_class(node, token: str) -> bool:
+    """True for a ``div`` carrying this class token."""
+    return node is not None and node.tag == "div" and token in (node.get("class") or "").split()
 
 
 def _edition_code(url: str | None, country: str | None, english: str | None) -> str | None:

@@ -24,33 +24,50 @@ _KEEP_TAGS = {"a", "b", "strong", "i", "em", "sub", "sup", "q"}  # kept in artic
 _SKIP_TAGS = {"script", "style", "noscript", "svg", "iframe", "template", "button", "form", "input"}
 
 
-def decode(body: bytes | str, encoding: str | None = None) -> str:
-    """Text of a page: ``encoding`` (the HTTP header's charset) wins, then BOM and ``<meta charset>``, then UTF-8.
-
-    Raises :class:`UnreadablePage` for an empty, binary or undecodable body.
-    """
+def _decoded(body: bytes | str, encoding: str | None) -> tuple[str, bool]:
+    """The checked text of a page, and whether ``body`` is clean UTF-8 bytes that lxml may parse as they are."""
+    charset = None
     if isinstance(body, str):
         text = body
     else:
         if b"\x00" in body[:2048]:
             raise UnreadablePage("binary input (NUL bytes), not an HTML page")
         content_type = f"text/html; charset={encoding}" if encoding else None
-        _, text = html_to_unicode(content_type, body)
+        charset, text = html_to_unicode(content_type, body)
     stripped = text.strip()
     if not stripped:
         raise UnreadablePage("empty body")
     if "<" not in stripped[:4096]:
         raise UnreadablePage("no HTML markup in the input")
-    if stripped.count("\ufffd") > len(stripped) // 20:
+    replaced = stripped.count("\ufffd")
+    if replaced > len(stripped) // 20:
         raise UnreadablePage("undecodable input (more than 5% replacement characters); pass the right encoding")
-    return text
+    return text, charset == "utf-8" and replaced == 0
 
 
-def parse(text: str) -> etree._Element:
-    """The document root; :class:`UnreadablePage` when lxml finds no element at all."""
+def decode(body: bytes | str, encoding: str | None = None) -> str:
+    """Text of a page: ``encoding`` (the HTTP header's charset) wins, then BOM and ``<meta charset>``, then UTF-8.
+
+    Raises :class:`UnreadablePage` for an empty, binary or undecodable body.
+    """
+    return _decoded(body, encoding)[0]
+
+
+def parse_page(body: bytes | str, encoding: str | None = None) -> etree._Element:
+    """The document root of a page, decoded and checked as :func:`decode` does.
+
+    Bytes that decoded as UTF-8 without a single replacement go to lxml as they are (told they are UTF-8, so a
+    contradicting ``<meta charset>`` cannot win): lxml would otherwise encode the decoded text back to UTF-8 first.
+    """
+    text, clean_utf8 = _decoded(body, encoding)
+    return parse(body, "utf-8") if clean_utf8 else parse(text)
+
+
+def parse(markup: str | bytes, encoding: str | None = None) -> etree._Element:
+    """The document root of text (or of bytes in ``encoding``); :class:`UnreadablePage` when lxml finds no element."""
     try:
         # a parser per call: lxml parsers must not be shared between threads, and creating one costs microseconds
-        root = etree.fromstring(text, etree.HTMLParser(collect_ids=False))
+        root = etree.fromstring(markup, etree.HTMLParser(collect_ids=False, encoding=encoding))
     except (etree.ParserError, ValueError) as exc:
         raise UnreadablePage(f"cannot parse as HTML: {exc}") from None
     if root is None:
@@ -75,18 +92,51 @@ def first(node, *xpaths: etree.XPath, default=None):
     return default
 
 
-def classes_in(elements) -> dict[str, object]:
-    """Class token -> first element carrying it, among ``elements`` (a subtree's ``iter()`` or an XPath result).
+class ClassIndex:
+    """Class token -> the elements carrying it (document order), among some elements, e.g. a subtree's ``iter()``.
 
-    One pass and dictionary look-ups instead of one XPath per field.
+    One pass in Python and dictionary look-ups instead of one XPath scan per field.
     """
-    found: dict[str, object] = {}
-    for el in elements:
+
+    def __init__(self, elements, *, ids: bool = False) -> None:
+        self.by_token: dict[str, list] = {}
+        self.by_id: dict[str, object] = {}  # first element per id, when ``ids`` is set
+        for el in elements:
+            classes = el.get("class")
+            if classes:
+                for token in classes.split():
+                    self.by_token.setdefault(token, []).append(el)
+            if ids and (name := el.get("id")):
+                self.by_id.setdefault(name, el)
+
+    def all(self, token: str) -> list:
+        """Every indexed element with this class token."""
+        return self.by_token.get(token, [])
+
+    def first(self, token: str, xpath: etree.XPath | None = None):
+        """The first element with this class token; with ``xpath``, the first thing it finds inside any of them.
+
+        Same result as the first of ``.//div[cls(token)]`` followed by ``xpath``'s ``.//…`` steps.
+        """
+        for el in self.by_token.get(token, ()):
+            if xpath is None:
+                return el
+            found = xpath(el)
+            if found:
+                return found[0]
+        return None
+
+
+def first_div_with(root, *substrings: str):
+    """The first ``div`` whose class attribute contains one of these substrings (an XPath ``contains()``), or None.
+
+    Stops at the first match, which a whole-document XPath cannot do.
+    """
+    for el in root.iter("div"):
         classes = el.get("class")
-        if classes:
-            for token in classes.split():
-                found.setdefault(token, el)
-    return found
+        if classes and any(s in classes for s in substrings):
+            return el
+    return None
 
 
 def norm(text: str | None) -> str:

@@ -4,8 +4,9 @@ Its declared dates (``meta itemprop=datePublished``, ``time[datetime]``) are loc
 a wrong ``Z``; ``analytics:p_ts`` gives the real instant and so the offset. The edition list is filled by
 JavaScript, so the item's ``languageEditions`` stays empty (correct, not a defect).
 
-The template is frozen and has one of each ``b-article__*`` block: one scan indexes those ``div`` blocks by class,
-and the remaining queries run inside the article column (``div.b-article``) instead of the whole document.
+One scan indexes the ``b-article*`` ``div`` blocks by class; the remaining queries run inside the article column
+(``div.b-article``, the first one) instead of the whole document: in this frozen template the rubric, dates, authors,
+tags and read-also links all sit there.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from crawlers.items import Crop, Image, Organization
 from crawlers.sputnik.pages.common import SputnikPage, organization, person
 from crawlers.sputnik.pages.html import (
     Body,
+    ClassIndex,
     absolute,
-    classes_in,
     first,
     is_inline,
     microdata,
@@ -58,15 +59,12 @@ class LegacyPage(SputnikPage):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.blocks = classes_in(_BLOCKS(self.root))
-        self.article = self.blocks.get("b-article", self.root)
-        scope = self.blocks.get("b-article__meta")
+        self.blocks = ClassIndex(_BLOCKS(self.root))
+        self.article = self.blocks.first("b-article")
+        if self.article is None:
+            self.article = self.root
+        scope = self.blocks.first("b-article__meta")
         self.md = microdata(scope) if scope is not None else {}
-
-    def _first_in(self, block: str, xpath):
-        """The first element an XPath finds inside the ``div`` block of this class, or None."""
-        node = self.blocks.get(block)
-        return first(node, xpath) if node is not None else None
 
     def body(self) -> tuple[Body, list[Image], list, list]:
         """Paragraphs, sub-headings and quotes; photo injects become images, linked injects inline cards and
@@ -75,7 +73,7 @@ class LegacyPage(SputnikPage):
         images: list[Image] = []
         cards: list = []
         promos: list = []
-        container = self.blocks.get("b-article__text")
+        container = self.blocks.first("b-article__text")
         if container is None:
             return body, images, cards, promos
         run: list = [container.text] if container.text else []
@@ -147,15 +145,14 @@ class LegacyPage(SputnikPage):
 
     def main_image(self) -> Image | None:
         """The header image, its alt text as caption, the header credit, and the microdata crops."""
-        header = self.blocks.get("b-article__header")
-        img = first(header, _IMG_SRC) if header is not None else None
+        img = self.blocks.first("b-article__header", _IMG_SRC)
         if img is None:
             return None
         crops = [Crop(url=u) for u in (absolute(v, self.url) for v in self.md.get("image", []) if isinstance(v, str))]
         return Image(
             url=absolute(img.get("src"), self.url),
             caption=norm(img.get("alt")) or None,
-            credit=text_of(self.blocks.get("b-article__header-copy")),
+            credit=text_of(self.blocks.first("b-article__header-copy")),
             alt=img.get("alt"),
             crops=[c for c in crops if c.url],
         )
@@ -166,7 +163,7 @@ class LegacyPage(SputnikPage):
         for item in _NEWS_ITEMS(self.root):
             link = next((a for a in item.iterchildren("a") if a.get("href") is not None), None)
             if link is not None:
-                raw = text_of(classes_in(item.iterdescendants()).get("b-news__time"))
+                raw = text_of(ClassIndex(item.iterdescendants()).first("b-news__time"))
                 entries.append((absolute(link.get("href"), self.url), text_of(link), raw, None))
         return entries
 
@@ -182,8 +179,8 @@ class LegacyPage(SputnikPage):
         read_also = [(absolute(a.get("href"), self.url), text_of(a), None, None) for a in _READ_ALSO(self.article)]
         publisher = organization(prop(self.md, "publisher"), self.url)
         return {
-            "headline": text_of(self._first_in("b-article__header-title", _H1)) or self.meta_first("og:title"),
-            "description": text_of(self.blocks.get("b-article__lead"))
+            "headline": text_of(self.blocks.first("b-article__header-title", _H1)) or self.meta_first("og:title"),
+            "description": text_of(self.blocks.first("b-article__lead"))
             or self.meta_first("og:description", "description"),
             "articleBody": body.plain,
             "articleBodyHtml": body.cleaned_html,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from crawlers import dates
 from crawlers.items import RelatedLink
-from crawlers.sputnik.pages.html import absolute, classes_in, decode, norm, parse, text_content, xp
+from crawlers.sputnik.pages.html import ClassIndex, absolute, norm, parse_page, text_content, xp
 
 _ITEMS = xp(".//div[cls(lenta__item)]")
 
@@ -34,18 +34,18 @@ def parse_newsfeed(html_or_selector, base_url: str, reference: datetime | None =
     """
     node = getattr(html_or_selector, "root", html_or_selector)
     if isinstance(node, bytes | str):
-        node = parse(decode(node))
+        node = parse_page(node)
     links: list[RelatedLink] = []
     for item in _ITEMS(node):
         anchor = next(item.iter("a"), None)
         url = absolute(anchor.get("href"), base_url) if anchor is not None else None
         if not url:
             continue
-        parts = classes_in(item.iter())
-        date_el = parts.get("lenta__item-date")
+        parts = ClassIndex(item.iter())
+        date_el = parts.first("lenta__item-date")
         raw = norm(text_content(date_el)) if date_el is not None else None
         unixtime = date_el.get("data-unixtime") if date_el is not None else None
-        title_el = parts.get("lenta__item-text")
+        title_el = parts.first("lenta__item-text")
         headline = norm(text_content(title_el if title_el is not None else anchor))
         links.append(
             RelatedLink(

@@ -11,7 +11,7 @@ from conftest import SEED, URLS, read
 from parsel import Selector
 
 from crawlers.sputnik.pages import parse_newsfeed
-from crawlers.sputnik.pages.html import absolute, microdata, norm, parse, text_content
+from crawlers.sputnik.pages.html import absolute, decode, microdata, norm, parse, parse_page, text_content
 
 BASES = ["https://snanews.de/20201216/x-1.html?utm=1#top", "https://de.sputniknews.com:8443/politik/", "ftp://h/x"]
 HREFS = [
@@ -69,3 +69,20 @@ def test_parse_newsfeed_accepts_text_bytes_selector_and_element():
     text = body.decode("utf-8")
     for given in (text, Selector(text=text), lxml.html.document_fromstring(body), parse(text)):
         assert parse_newsfeed(given, url) == expected
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("header", [None, "UTF-8", "utf8", "windows-1251"])
+def test_bytes_parse_exactly_like_their_decoded_text(prefix, header):
+    page = '<html><head><meta charset="windows-1251"></head><body><p>Привет – ü</p></body></html>'
+    body = prefix + page.encode()
+    assert parse_page(body, header).findtext(".//p") == parse(decode(body, header)).findtext(".//p")
+    if prefix or header in ("UTF-8", "utf8"):  # UTF-8 by BOM or header: the lying meta must not win
+        assert parse_page(body, header).findtext(".//p") == "Привет – ü"
+
+
+def test_non_utf8_and_damaged_bytes_take_the_decoded_text():
+    page = '<html><head><meta charset="windows-1251"></head><body><p>Привет</p></body></html>'
+    assert parse_page(page.encode("cp1251")).findtext(".//p") == "Привет"
+    damaged = ("<html><body><p>" + "Привет " * 40).encode() + b"\xff</p></body></html>"  # one invalid byte
+    assert parse_page(damaged).findtext(".//p").endswith("Привет \ufffd")
