@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
 _QUARTER = 15 * 60
 _MAX_OFFSET = 14 * 3600
@@ -41,6 +42,12 @@ def from_unix(value: str | int | float | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+@lru_cache(maxsize=256)
+def _zone(seconds: int) -> timezone:
+    """The fixed-offset zone ``seconds`` east of UTC (shared: pages repeat a handful of offsets many times)."""
+    return timezone(timedelta(seconds=seconds))
+
+
 def _offset(sign_hhmm: str | None) -> timezone | None:
     if not sign_hhmm:
         return None
@@ -48,7 +55,7 @@ def _offset(sign_hhmm: str | None) -> timezone | None:
         return UTC
     digits = sign_hhmm.replace(":", "")
     minutes = int(digits[1:3]) * 60 + int(digits[3:5])
-    return timezone(timedelta(minutes=-minutes if digits[0] == "-" else minutes))
+    return _zone(60 * (-minutes if digits[0] == "-" else minutes))
 
 
 def parse_iso_like(raw: str | None) -> datetime | None:
@@ -76,7 +83,7 @@ def offset_between(wall: datetime, instant: datetime, *, any_day: bool = False) 
     rounded = round(seconds / _QUARTER) * _QUARTER
     if abs(rounded) > _MAX_OFFSET or abs(seconds - rounded) > 120:
         return None
-    return timezone(timedelta(seconds=rounded))
+    return _zone(int(rounded))
 
 
 def reconcile(

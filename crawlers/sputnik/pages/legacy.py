@@ -92,8 +92,8 @@ class LegacyPage(SputnikPage):
         return body, images, cards, promos
 
     def _flush(self, run: list, body: Body, promos: list, tag: str = "p") -> None:
-        text = norm("".join(n if isinstance(n, str) else text_content(n) for n in run))
-        if _PROMO.match(text):
+        text = "".join(n if isinstance(n, str) else text_content(n) for n in run)
+        if _PROMO.match(text):  # no need to normalize: whitespace and zero-width spaces are \W already
             anchors = [a for n in run if not isinstance(n, str) for a in _LINKS(n)]
             promos.extend((absolute(a.get("href"), self.url), _promo_title(text_of(a)), None, None) for a in anchors)
         else:

@@ -18,9 +18,10 @@ def entry_instant(raw: str | None, unixtime: str | None, reference: datetime | N
     against ``reference`` (the page's publication instant).
     """
     unix = dates.from_unix(unixtime)
-    shown = dates.parse_visible(raw, reference or unix)
+    dated = dates.parse_visible(raw)  # a full date needs no reference; None for a bare clock
+    shown = dated if dated is not None else dates.parse_visible(raw, reference or unix)
     if unix is not None:
-        return dates.reconcile(shown, unix, time_only=dates.parse_visible(raw) is None)
+        return dates.reconcile(shown, unix, time_only=dated is None)
     if shown is not None and shown.tzinfo is None and reference is not None:
         return shown.replace(tzinfo=reference.tzinfo)
     return shown
