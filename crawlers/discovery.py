@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
 from lxml import etree
 
+logger = logging.getLogger(__name__)
+
 MAX_INFLATED_BYTES = 64 * 1024 * 1024
+MAX_SITEMAP_URLS = 50_000  # the sitemap protocol's own limit per file; entries beyond it are not read
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -31,6 +35,7 @@ class Sitemap(NamedTuple):
 
     is_index: bool
     entries: list[Discovered]
+    skipped: int = 0  # entries beyond ``max_urls``, not read
 
 
 class DiscoveryError(ValueError):
@@ -72,6 +77,8 @@ def _root(body: bytes) -> etree._Element:
         raise DiscoveryError(f"not XML: {e}") from None
     if root is None:
         raise DiscoveryError("empty or unreadable XML document")
+    if root.getroottree().docinfo.internalDTD is not None:
+        logger.warning("XML document <%s> declares a DTD (entities): read without expanding or loading them", root.tag)
     return root
 
 
@@ -108,16 +115,21 @@ def parse_feed(body: bytes) -> list[Discovered]:
     return found
 
 
-def parse_sitemap(body: bytes) -> Sitemap:
-    """Entries of a sitemap ``urlset`` or ``sitemapindex``: ``loc`` and ``lastmod`` (or a news publication date)."""
+def parse_sitemap(body: bytes, max_urls: int = MAX_SITEMAP_URLS) -> Sitemap:
+    """Entries of a sitemap ``urlset`` or ``sitemapindex``: ``loc`` and ``lastmod`` (or a news publication date).
+
+    At most ``max_urls`` entries are read; the rest are counted in ``Sitemap.skipped`` and logged."""
     root = _root(body)
     kind = _local(root)
     if kind not in ("urlset", "sitemapindex"):
         raise DiscoveryError(f"not a sitemap: root element is <{kind}>")
     entries: list[Discovered] = []
-    for el in root:
-        if _local(el) not in ("url", "sitemap"):
-            continue
+    listed = [el for el in root if _local(el) in ("url", "sitemap")]
+    if len(listed) > max_urls:
+        logger.warning(
+            "sitemap lists %d entries, more than the %d allowed: reading the first %d", len(listed), max_urls, max_urls
+        )
+    for el in listed[:max_urls]:
         loc = _child_text(el, "loc")
         if not loc:
             continue
@@ -126,4 +138,4 @@ def parse_sitemap(body: bytes) -> Sitemap:
             news = next((c for c in el if _local(c) == "news"), None)
             date = _child_text(news, "publication_date") if news is not None else None
         entries.append(Discovered(loc, parse_date(date)))
-    return Sitemap(kind == "sitemapindex", entries)
+    return Sitemap(kind == "sitemapindex", entries, max(0, len(listed) - max_urls))

@@ -1,4 +1,4 @@
-"""Downloader middlewares: polite retries (``Retry-After``, exponential backoff) and a host allowlist.
+"""Downloader middlewares: polite retries (``Retry-After``, exponential backoff), a host allowlist and a target guard.
 
 Enable :class:`PoliteRetryMiddleware` in place of Scrapy's ``RetryMiddleware`` (same order, 550): it keeps every
 retry decision of Scrapy's middleware (``RETRY_*`` settings) and adds the waiting Scrapy does not do.
@@ -6,12 +6,15 @@ retry decision of Scrapy's middleware (``RETRY_*`` settings) and adds the waitin
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -130,3 +133,106 @@ class HostAllowlistMiddleware:
             self._logged.add(host)
             logger.info("Dropping request to %s: not a host of the selected editions (%s)", host, request.url)
         raise IgnoreRequest(f"host not allowed: {host}")
+
+
+ALLOWED_SCHEMES = ("http", "https")
+RESOLVE_TIMEOUT = 10.0
+
+
+def _public(address: str) -> bool:
+    """Whether an IP address is on the public internet (not loopback, link-local, private, reserved, multicast)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def literal_refusal(url: str, allow_private: bool = False) -> str | None:
+    """Why ``url`` must not be fetched, judging the URL alone (scheme, IP-literal host); None if it may be."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        return f"scheme {parts.scheme or '(none)'!r} is not http(s)"
+    host = parts.hostname or ""
+    if not host:
+        return "no host"
+    try:
+        public = _public(host)
+    except ValueError:
+        return None  # a name: see resolved_refusal
+    return None if public or allow_private else f"address {host} is not public"
+
+
+async def resolved_refusal(host: str, timeout: float = RESOLVE_TIMEOUT) -> str | None:
+    """Why a host *name* must not be fetched: it resolves to a non-public address. None if it may be, or if it
+    does not resolve here (then the download itself fails, or the proxy resolves it)."""
+    try:
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, None), timeout)
+    except (OSError, TimeoutError, UnicodeError):
+        return None
+    private = sorted({info[4][0] for info in infos if not _public(info[4][0])})
+    return f"{host} resolves to non-public {', '.join(private)}" if private else None
+
+
+class TargetGuardMiddleware:
+    """Never fetches, nor follows a redirect to, a target outside the public web (see docs/security.md).
+
+    - Every request: the scheme must be http(s); an IP-literal host must be public; a host name must not resolve
+      to a loopback, link-local (cloud metadata), private, reserved or multicast address (checked once per name).
+    - Every 3xx answer, before ``RedirectMiddleware`` (600) sees it (so place this above 600): a ``Location`` with
+      another scheme or a non-public IP literal, a loop back to a URL of the same chain, or a chain longer than
+      ``REDIRECT_MAX_TIMES`` is refused.
+    Refusals raise ``IgnoreRequest``, log one WARNING line and count ``newsvault/refused/{reason}``.
+    ``NEWSVAULT_ALLOW_PRIVATE_TARGETS = True`` (tests serving from 127.0.0.1) lifts the address checks only. Only
+    the target is judged: a proxy from ``http_proxy``/``https_proxy`` is the operator's choice and is not checked.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.allow_private = crawler.settings.getbool("NEWSVAULT_ALLOW_PRIVATE_TARGETS", False)
+        self.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+        self._names: dict[str, str | None] = {}  # host name -> refusal (None: allowed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TargetGuardMiddleware:
+        """Build from the crawler."""
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        """Refuse a request whose target is not on the public web."""
+        reason = literal_refusal(request.url, self.allow_private)
+        host = urlparse_cached(request).hostname or ""
+        if reason is None and not self.allow_private and not _is_ip(host):
+            if host not in self._names:
+                self._names[host] = await resolved_refusal(host)
+            reason = self._names[host]
+        if reason is not None:
+            self._refuse("target", request.url, reason)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Refuse a redirect to a target outside the public web, back into its own chain, or too long a chain."""
+        location = response.headers.get(b"Location")
+        if not 300 <= response.status < 400 or location is None or request.meta.get("dont_redirect"):
+            return response
+        target = urljoin(request.url, location.decode("latin-1").strip())
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        reason = literal_refusal(target, self.allow_private)
+        if reason is not None:
+            self._refuse("redirect", f"{request.url} -> {target}", reason)
+        if target in chain:
+            self._refuse("redirect_loop", f"{request.url} -> {target}", f"loop after {len(chain)} hop(s)")
+        if len(chain) > self.max_redirects:
+            self._refuse("redirect_chain", f"{chain[0]} -> {target}", f"more than {self.max_redirects} redirects")
+        return response
+
+    def _refuse(self, kind: str, what: str, reason: str) -> None:
+        self.crawler.stats.inc_value(f"newsvault/refused/{kind}")
+        logger.warning("Refused %s %s: %s", kind.replace("_", " "), what, reason)
+        raise IgnoreRequest(f"refused {kind}: {reason}")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

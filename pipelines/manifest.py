@@ -92,9 +92,11 @@ def counts(stats: dict[str, Any]) -> dict[str, Any]:
         "retries": stats.get("retry/count", 0),
         "retriesExhausted": stats.get("retry/max_reached", 0),
         "downloadErrors": stats.get("downloader/exception_count", 0),
+        "downloadErrorsByType": under("downloader/exception_type_count/"),
         "spiderErrors": stats.get("spider_exceptions/count", 0),
         "logErrors": stats.get("log_count/ERROR", 0),
         "bytesArchived": stats.get("archive/bytes_written", 0),
+        "newsvault": under("newsvault/"),  # discovery, pages, refused targets, offsite, state, backoff
         "archive": {k: v for k, v in sorted(stats.items()) if k.startswith("archive/") and k != "archive/files"},
     }
 

@@ -18,7 +18,7 @@ from mitmproxy import ctx, http
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from replay.fixture_site import Site
+from replay.fixture_site import SITES, Site
 from replay.pages import Reply, respond
 
 CONTROL_HOST = "replay.invalid"
@@ -36,6 +36,7 @@ class Replay:
         """Declare the replay's options."""
         loader.add_option("replay_log", str, "", "JSON-lines file every request is appended to")
         loader.add_option("replay_overrides", str, "", "JSON file of article overrides, re-read when it changes")
+        loader.add_option("replay_site", str, "fixture", "which site to serve: fixture or hostile (replay/hostile.py)")
 
     def _current_site(self) -> Site:
         """The site, reloaded when the overrides file appeared, changed or went away."""
@@ -45,7 +46,7 @@ class Replay:
         except FileNotFoundError:
             stamp = None
         if self.site is None or stamp != self.overrides_stamp:
-            self.site = Site.load(overrides=path)
+            self.site = Site.load(SITES[ctx.options.replay_site], overrides=path)
             self.overrides_stamp = stamp
         return self.site
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 SITE_DIR = Path(__file__).parent / "site"
 MANIFEST = SITE_DIR / "manifest.json"
+SITES = {"fixture": MANIFEST, "hostile": SITE_DIR / "hostile.json"}  # ReplayServer(site=...) -> manifest
 REPO_ROOT = Path(__file__).parent.parent
 LATEST_LISTINGS = frozenset({"feed", "widget", "home"})
 ALL_LISTINGS = LATEST_LISTINGS | {"sitemap"}
@@ -34,6 +35,7 @@ class Host:
     tags: dict[str, str] = field(default_factory=dict)  # tag page path segment -> name (non-article pages)
     gzip: frozenset[str] = frozenset()  # generated page kinds served gzipped when the client accepts it
     chunked: frozenset[str] = frozenset()  # generated page kinds served with Transfer-Encoding: chunked
+    hostile_sitemaps: tuple[str, ...] = ()  # hostile site: /hostile/sitemap-CASE.xml (replay/hostile.py)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Article:
     robots_disallow: bool = False
     gzip: bool = False
     chunked: bool = False
+    hostile: str | None = None  # hostile site: the case this URL answers (replay/hostile.py)
 
     @property
     def host(self) -> str:
@@ -96,12 +99,13 @@ def _article(entry: dict) -> Article:
         robots_disallow=entry.get("robots") == "disallow",
         gzip=entry.get("gzip", False),
         chunked=entry.get("chunked", False),
+        hostile=entry.get("hostile"),
     )
 
 
 def _host(name: str, entry: dict) -> Host:
     sets = {key: frozenset(entry.get(key, ())) for key in ("gzip", "chunked")}
-    return Host(name=name, **{**entry, **sets})
+    return Host(name=name, **{**entry, **sets, "hostile_sitemaps": tuple(entry.get("hostile_sitemaps", ()))})
 
 
 def _apply_overrides(entries: dict[str, dict], overrides: Path) -> None:

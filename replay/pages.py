@@ -12,6 +12,7 @@ from pathlib import Path
 from string import Template
 from urllib.parse import parse_qs, urlsplit
 
+from replay import hostile
 from replay.fixture_site import SITE_DIR, Article, Host, Site
 
 HTML = "text/html; charset=utf-8"
@@ -82,6 +83,8 @@ def sitemap_index(site: Site, host: Host) -> str:
         "</sitemap>"
         for d in days
     )
+    hostile_locs = (f"https://{host.name}/hostile/sitemap-{case}.xml" for case in host.hostile_sitemaps)
+    entries += "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in hostile_locs)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{_SITEMAP_NS}">{entries}</sitemapindex>\n'
 
 
@@ -184,6 +187,11 @@ def _article_reply(article: Article, host: Host, answered_429: set[str]) -> Repl
         reply = _text(429, "Too Many Requests", "article")
         reply.headers["Retry-After"] = str(article.retry_after)
         return reply
+    if article.hostile:
+        status, content_type, body, headers = hostile.article_body(
+            article.hostile, article, synthetic_article(article, host)
+        )
+        return Reply(status, body, content_type, "article", headers=headers)
     if article.status != 200:
         return Reply(article.status, b"<html><body><h1>Not found</h1></body></html>", kind="article")
     if article.body is not None:
@@ -210,6 +218,11 @@ def _generated(site: Site, host: Host, path: str, query: dict[str, list[str]]) -
     """The generated pages of a host, or None when ``path`` is not one of them."""
     if path == "/robots.txt":
         return Reply(200, robots(site, host).encode(), "text/plain; charset=utf-8", "robots")
+    if path.startswith("/hostile/sitemap-") and path.endswith(".xml"):
+        case = path.removeprefix("/hostile/sitemap-").removesuffix(".xml")
+        listed = sorted(a.url for a in site.articles.values() if a.hostile == "sitemap-listed" and f"-{case}-" in a.url)
+        content_type, body, headers = hostile.sitemap_body(case, host, [site.articles[url] for url in listed])
+        return Reply(200, body, content_type, "sitemap", headers=headers)
     if path == "/sitemap_index.xml":
         kind, text, ctype = "sitemap_index", sitemap_index(site, host), XML
     elif path == "/sitemap_article.xml":
@@ -246,6 +259,9 @@ def respond(site: Site, url: str, answered_429: set[str]) -> Reply:
         if path.startswith("/img/"):
             return Reply(200, (SITE_DIR / host.images).read_bytes(), "image/jpeg", "image")
         return _text(404, "not found", "image")
+    hop = hostile.route(path, parts.query, host) if path.startswith("/hostile/") else None
+    if hop is not None:
+        return Reply(hop[0], b"", kind="redirect", headers=hop[1])
     generated = _generated(site, host, path, parse_qs(parts.query))
     if generated is not None:
         return generated

@@ -37,11 +37,15 @@ class ReplayServer:
 
     ``workdir`` receives the request log (``requests.jsonl``), mitmproxy's own confdir and its output
     (``mitmdump.log``). ``overrides`` is a JSON file that may be written or changed while the proxy runs.
+    ``site`` is ``"fixture"`` (the Sputnik fixture site) or ``"hostile"`` (broken and malicious answers).
     """
 
-    def __init__(self, workdir: Path, overrides: Path | None = None, *, mitmdump: Path = MITMDUMP):
+    def __init__(
+        self, workdir: Path, overrides: Path | None = None, *, site: str = "fixture", mitmdump: Path = MITMDUMP
+    ):
         self.workdir = Path(workdir)
         self.overrides = overrides
+        self.site = site
         self.mitmdump = mitmdump
         self.log_path = self.workdir / "requests.jsonl"
         self.port = 0
@@ -62,6 +66,7 @@ class ReplayServer:
             "http2": "false",
             "replay_log": self.log_path,
             "replay_overrides": self.overrides or "",
+            "replay_site": self.site,
         }
         command = [str(self.mitmdump), "-q", "--listen-host", "127.0.0.1", "--listen-port", str(self.port)]
         command += ["-s", str(ADDON)] + [arg for k, v in options.items() for arg in ("--set", f"{k}={v}")]

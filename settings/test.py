@@ -9,3 +9,4 @@ STATE_PATH = f"{_root}/state.sqlite"
 ARCHIVE_URI = f"{_root}/warc"
 ITEMS_URI = f"{_root}/items/%(name)s-%(time)s.jsonl"
 TELNETCONSOLE_ENABLED = False
+NEWSVAULT_ALLOW_PRIVATE_TARGETS = True  # test sites answer on 127.0.0.1; tests/hostile and tests/security turn it off
