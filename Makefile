@@ -42,8 +42,20 @@ format:
 schema-docs: install
 	$(BIN)/python -m crawlers.schema_docs > docs/schema.md
 
-bench: install
+bench: install ## short benchmarks (a few minutes; figures in docs/benchmarks.md come from bench-full)
+	$(BIN)/python bench/extract.py --rounds 10
+	$(BIN)/python bench/reextract.py --copies 20
+	$(BIN)/python bench/warc_writer.py --records 1000
+	$(BIN)/python bench/throughput.py --pages 1000
+	$(BIN)/python bench/memory.py --pages 3000 --site-pages 1000 --interval 2
+
+.PHONY: bench-full
+bench-full: install ## the full figures of docs/benchmarks.md (5,000-page throughput, 50,000-page memory run)
 	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/reextract.py
+	$(BIN)/python bench/warc_writer.py
+	$(BIN)/python bench/throughput.py --pages 5000
+	$(BIN)/python bench/memory.py --pages 50000
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data
