@@ -141,7 +141,8 @@ class WarcCapture:
         self.outlet = spider.name
         started = datetime.now(UTC)
         default_id = f"{spider.name}-{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-        crawl_id = self.settings.get("ARCHIVE_CRAWL_ID") or default_id
+        # One id for the run manifest, the JSONL and the WARCs, when the items add-on has set it.
+        crawl_id = self.settings.get("ARCHIVE_CRAWL_ID") or self.settings.get("NEWSVAULT_RUN_ID") or default_id
         spool = Path(self.settings.get("ARCHIVE_SPOOL_DIR") or self._default_spool()) / self.outlet
         spool.mkdir(parents=True, exist_ok=True)
         self.stats.set_value("archive/files_repaired", len(repair_open_files(spool)))
@@ -210,6 +211,8 @@ class WarcCapture:
         paths = self.writer.close()
         if self.wacz and paths:
             package_wacz(paths, paths[0].with_name(paths[0].name.replace(".warc.gz", ".wacz")))
+        self.stats.set_value("archive/bytes_written", self.writer.bytes_written)
+        self.stats.set_value("archive/files", [self.archive_uri(p.name) for p in paths])
         self.uploader.submit()
         spooled = self.uploader.close()
         self.stats.set_value("archive/files_written", len(paths))

@@ -203,6 +203,7 @@ class RotatingWarcWriter:
         self.serial = 0
         self.current: _OpenFile | None = None
         self.closed_paths: list[Path] = []
+        self.bytes_written = 0  # compressed bytes of every finalized file
         self._queue: queue.Queue[tuple[Sequence[Record], Future] | None] = queue.Queue(maxsize=1000)
         self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
         self._thread.start()
@@ -263,6 +264,7 @@ class RotatingWarcWriter:
     def _rotate(self) -> None:
         if not self.current:
             return
+        self.bytes_written += self.current.size
         path, self.current = self.current.finalize(), None
         self.closed_paths.append(path)
         try:

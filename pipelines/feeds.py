@@ -25,7 +25,9 @@ from scrapy.utils.misc import load_object
 
 _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
 # Components the add-on enables (dotted paths, so this module imports none of them), with their order.
-PIPELINES = {"pipelines.validate.ValidatePipeline": 100, "pipelines.dedupe.DedupePipeline": 200}
+# Dedupe before the archive pointer (800) so a duplicate gets no metadata record; validate last, so what reaches
+# the JSONL, pointer included, is what the schema promises.
+PIPELINES = {"pipelines.dedupe.DedupePipeline": 200, "pipelines.validate.ValidatePipeline": 900}
 EXTENSIONS = {"spidermon.contrib.scrapy.extensions.Spidermon": 500, "pipelines.manifest.ManifestExtension": 1000}
 
 

@@ -64,7 +64,7 @@ EXTENSIONS = {**globals().get("EXTENSIONS", {}), "archive.scrapy_adapter.WarcCap
 ITEM_PIPELINES = {**globals().get("ITEM_PIPELINES", {}), "archive.scrapy_adapter.ArchivePointerPipeline": 800}
 
 # --- items: validation, JSONL delivery, manifest, monitoring (issue 5) --------------------------------------
-# The add-on turns ITEMS_* into Scrapy's FEEDS and enables validation (100), dedupe (200), spidermon and the run
+# The add-on turns ITEMS_* into Scrapy's FEEDS and enables dedupe (200), validation (900), spidermon and the run
 # manifest; see pipelines/feeds.py. Placeholders: %(outlet)s %(editions)s %(date)s %(run)s plus Scrapy's own.
 ADDONS = {**globals().get("ADDONS", {}), "pipelines.feeds.ItemsAddon": 500}
 ITEMS_URI = "./data/items/%(outlet)s/%(editions)s/%(date)s/%(run)s.jsonl"  # local path, file:// or s3://

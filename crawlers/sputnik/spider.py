@@ -260,6 +260,7 @@ class SputnikSpider(scrapy.Spider):
         if not urls.is_article_url(response.url):
             stats.inc_value("newsvault/pages/non_article")
             return
+        stats.inc_value("newsvault/pages/article")
         try:
             yield pages.extract_article(
                 response.body, response.url, encoding=response.encoding, http_status=response.status

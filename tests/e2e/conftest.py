@@ -20,8 +20,6 @@ FAST = {
     "AUTOTHROTTLE_START_DELAY": "0",
     "NEWSVAULT_RETRY_BACKOFF_BASE": "0.2",
     "NEWSVAULT_PROGRESS_INTERVAL": "1",
-    "ITEMS_MIN_ITEMS": "0",  # the second run legitimately emits nothing
-    "ITEMS_MAX_ERROR_RATE": "1",  # the fixture site serves a 404 and a 429 on purpose
 }
 
 
