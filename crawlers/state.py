@@ -6,8 +6,8 @@ Records are written only once an outcome is final (item written, or page found n
 never marks an article done that was not delivered.
 
 :class:`StateStore` is the interface; :class:`SqliteState` the default backend (one file, WAL journal, one
-transaction per update: a ``kill -9`` loses at most the update in flight). A Redis backend for distributed crawls
-can implement the same three methods.
+transaction per update: a ``kill -9`` loses at most the update in flight). :class:`RedisState` is the backend of
+distributed crawls (``REDIS_URL``); :func:`open_state` chooses by ``STATE_BACKEND``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+from redis import Redis
+from scrapy.settings import BaseSettings
 
 
 def version_key(value: datetime | None) -> str | None:
@@ -102,3 +105,90 @@ class SqliteState:
     def close(self) -> None:
         """Close the database (the WAL is checkpointed)."""
         self._db.close()
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+# KEYS: the record, the discovered-versions hash. ARGV: version ('' for none), emitted (0/1), updated_at, url,
+# TTL (s), article key. Keeps the newest of the stored, the discovered and the given version.
+_RECORD_SCRIPT = """
+local version = ARGV[1]
+local function newest(other)
+  if other and other ~= '' and (version == '' or other > version) then version = other end
+end
+local old = redis.call('GET', KEYS[1])
+if old then newest(string.match(old, '^([^\t]*)')) end
+newest(redis.call('HGET', KEYS[2], ARGV[6]))
+redis.call('HDEL', KEYS[2], ARGV[6])
+redis.call('SET', KEYS[1], version .. '\t' .. ARGV[2] .. '\t' .. ARGV[3] .. '\t' .. ARGV[4], 'EX', ARGV[5])
+"""
+# KEYS: the discovered-versions hash. ARGV: article key, version, TTL (s).
+_DISCOVER_SCRIPT = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old or ARGV[2] > old then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+"""
+
+
+class RedisState:
+    """:class:`StateStore` in Redis, shared by the workers of a distributed crawl.
+
+    One string per article, ``{prefix}{key}`` = ``version TAB emitted TAB updated_at TAB url``, expiring ``ttl``
+    seconds after it was last written or looked up: an article that discovery still lists never expires, one
+    that nobody listed for ``ttl`` is forgotten (and fetched again if it ever comes back). Each update is one
+    atomic script, so concurrent workers never lower a stored version.
+
+    Workers share discovery: the worker that records an article may not be the one that found its newest date.
+    :meth:`discover` keeps the newest date seen per article in one hash (``{prefix}discovered``, entries removed
+    when recorded), and :meth:`record` stores at least that version.
+    """
+
+    def __init__(self, client: Redis, prefix: str, ttl: int):
+        self.client = client
+        self.prefix = prefix
+        self.ttl = ttl
+        self.discovered_key = prefix.rstrip(":") + ":discovered"
+        self._record = client.register_script(_RECORD_SCRIPT)
+        self._discover = client.register_script(_DISCOVER_SCRIPT)
+
+    def get(self, key: str) -> Record | None:
+        """The record for ``key``, if any (its expiry starts again)."""
+        raw = self.client.getex(self.prefix + key, ex=self.ttl)
+        if raw is None:
+            return None
+        version, emitted, updated_at, url = raw.decode().split("\t", 3)
+        return Record(key, url, version or None, emitted == "1", updated_at)
+
+    def record(self, key: str, url: str, version: datetime | None, *, emitted: bool) -> None:
+        """Store the final outcome for ``key`` at ``version`` in one script; a stored version never decreases."""
+        now = version_key(datetime.now(UTC))
+        args = [version_key(version) or "", int(emitted), now, url, self.ttl, key]
+        self._record(keys=[self.prefix + key, self.discovered_key], args=args)
+
+    def discover(self, key: str, version: datetime) -> None:
+        """Note that discovery reported ``version`` for ``key`` (kept if newest until the article is recorded)."""
+        self._discover(keys=[self.discovered_key], args=[key, version_key(version), self.ttl])
+
+    def count(self) -> int:
+        """Number of recorded articles (scans the prefix: for tests and small states)."""
+        return sum(1 for _ in self.client.scan_iter(match=self.prefix + "*", count=1000))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.client.close()
+
+    def __str__(self) -> str:
+        return f"Redis {self.client.connection_pool.connection_kwargs.get('host')} {self.prefix}*"
+
+
+def open_state(settings: BaseSettings, spider: str) -> StateStore:
+    """The state backend of ``STATE_BACKEND`` (``sqlite`` or ``redis``; empty: ``redis`` when ``REDIS_URL`` is set)."""
+    backend = settings.get("STATE_BACKEND") or ("redis" if settings.get("REDIS_URL") else "sqlite")
+    if backend == "redis":
+        prefix = settings.get("STATE_REDIS_PREFIX", "newsvault:{spider}:state:").format(spider=spider)
+        ttl = settings.getint("STATE_REDIS_TTL", 180 * 86400)
+        return RedisState(Redis.from_url(settings["REDIS_URL"]), prefix, ttl)
+    if backend != "sqlite":
+        raise ValueError(f"STATE_BACKEND={backend!r}: expected sqlite or redis")
+    return SqliteState(settings.get("STATE_PATH", "./data/state/{spider}.sqlite").format(spider=spider))

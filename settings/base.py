@@ -94,3 +94,17 @@ SPIDERMON_FIELD_COVERAGE_RULES = {
 # Above RedirectMiddleware (600) so it judges every 3xx Location before a redirect is followed.
 DOWNLOADER_MIDDLEWARES = {**DOWNLOADER_MIDDLEWARES, "crawlers.middlewares.TargetGuardMiddleware": 650}
 NEWSVAULT_ALLOW_PRIVATE_TARGETS = False  # True only where tests serve sites from 127.0.0.1 (settings/test.py)
+
+# --- distributed: scrapy-redis (issue 6) --------------------------------------------------------------------
+# With REDIS_URL set (e.g. redis://queue.example:6379/0), N `scrapy crawl` processes share one crawl: scheduler,
+# dupefilter and incremental state live in Redis (crawlers/distributed.py, docs/operations.md "Several machines").
+# Unset, nothing changes. A worker's ITEMS_MIN_ITEMS defaults to 0 then (check the merged manifest instead).
+ADDONS = {**globals().get("ADDONS", {}), "crawlers.distributed.DistributedAddon": 400}
+REDIS_URL = ""
+NEWSVAULT_CRAWL_NAME = "{spider}"  # names the crawl's Redis keys; workers with other -a arguments need another
+NEWSVAULT_REDIS_WORKER_TTL = 30.0  # seconds before a killed worker's busy status expires
+NEWSVAULT_REDIS_ROUND_TTL = 7 * 86400  # seconds an abandoned round's queue and dupefilter are kept
+NEWSVAULT_REDIS_POLL_INTERVAL = 1.0  # seconds between looks at the shared queue while this worker is idle
+STATE_BACKEND = ""  # sqlite | redis; empty: redis when REDIS_URL is set
+STATE_REDIS_PREFIX = "newsvault:{spider}:state:"
+STATE_REDIS_TTL = 180 * 86400  # seconds an article's record lives after it was last written or looked up

@@ -22,11 +22,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
+from crawlers.distributed import seeds_this_round
 from crawlers.errors import NotAnArticle, UnreadablePage
 from crawlers.sputnik import editions as edition_table
 from crawlers.sputnik import pages, urls
 from crawlers.sputnik.editions import SputnikEdition, UnknownEdition
-from crawlers.state import SqliteState, StateStore, needs_fetch
+from crawlers.state import StateStore, needs_fetch, open_state
 
 logger = logging.getLogger(__name__)
 
@@ -171,13 +172,14 @@ class SputnikSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Open the state, then yield the discovery (or article) requests of the plan."""
         if not self.plan.refresh:
-            path = self.settings.get("STATE_PATH", "./data/state/{spider}.sqlite").format(spider=self.name)
-            self.state = SqliteState(path)
-            logger.info("Incremental state: %s", path)
+            self.state = open_state(self.settings, self.name)
+            logger.info("Incremental state: %s", self.state)
         # Connected here, after the feed exporter's own handler: an item is recorded only once it was written.
         self.crawler.signals.connect(self._item_scraped, signals.item_scraped)
         self.crawler.signals.connect(self._item_dropped, signals.item_dropped)
         self.crawler.signals.connect(self._closed, signals.spider_closed)
+        if not seeds_this_round(self.crawler):
+            return  # a distributed crawl (REDIS_URL): another worker seeds this round
         for request in self._seeds():
             yield request
 
@@ -221,7 +223,8 @@ class SputnikSpider(scrapy.Spider):
                 continue
             self._versions[key] = version
             stats.inc_value("newsvault/state/scheduled")
-            yield scrapy.Request(url, self.parse_article, errback=self.article_failed, meta={"state_key": key})
+            meta = {"state_key": key, "state_version": version}
+            yield scrapy.Request(url, self.parse_article, errback=self.article_failed, meta=meta)
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
         """Article URLs and dates of an RSS/Atom feed."""
@@ -287,7 +290,8 @@ class SputnikSpider(scrapy.Spider):
         key = response.meta.get("state_key")
         if self.state is None or key is None:
             return
-        versions = [v for v in (self._versions.get(key), parse_date(modified)) if v]
+        discovered = self._versions.get(key) or response.meta.get("state_version")  # another worker's discovery
+        versions = [v for v in (discovered, parse_date(modified)) if v]
         self.state.record(key, response.url, max(versions, default=None), emitted=emitted)
 
     def _item_scraped(self, item, response: Response) -> None:
