@@ -1,12 +1,13 @@
 """``make demo``: crawl the bundled Sputnik replay with the real ``scrapy crawl sputnik`` and say what landed where.
 
-Everything goes under ``./data/demo/`` (items, WARCs, incremental state, the replay's request log); every run
-re-fetches the whole site (``-a refresh=all``).
+Everything goes under ``./data/demo/`` (items, run manifest, WARCs, incremental state, the replay's request log),
+which each run starts afresh, so what it prints is that run's output.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -23,7 +24,7 @@ def crawl_command(out: Path) -> list[str]:
     """The crawl the demo runs: the real spider, only its output paths pointed at ``out``."""
     return [
         *(sys.executable, "-m", "scrapy", "crawl", "sputnik"),
-        *("-a", f"editions={EDITIONS}", "-a", "refresh=all"),
+        *("-a", f"editions={EDITIONS}"),
         *("-s", f"ITEMS_URI={out / 'items' / '%(run)s.jsonl'}"),
         *("-s", f"ARCHIVE_URI={out / 'warc'}"),
         *("-s", f"STATE_PATH={out / 'state.sqlite'}"),
@@ -46,6 +47,7 @@ def summary(out: Path, requests: list[dict]) -> str:
         *(f"  {path}" for path in warcs),
         f"replay: {len(requests)} requests, by status " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())),
         f"  off-site requests refused: {sum(not r['onsite'] for r in requests)}",
+        *(f"run manifest: {path}" for path in sorted((out / "items").glob("**/*.manifest.json"))),
         f"crawl log: {out / 'crawl.log'}",
     ]
     return "\n".join(lines)
@@ -54,7 +56,8 @@ def summary(out: Path, requests: list[dict]) -> str:
 def main() -> int:
     """Run the demo; the exit code is the crawl's."""
     out = (REPO_ROOT / DEMO_DIR).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     with ReplayServer(out / "replay") as replay:
         before = len(replay.requests())
         env = {**replay.env(), "SCRAPY_SETTINGS_MODULE": "settings.base"}
