@@ -1,0 +1,66 @@
+"""kill -9 at three points of a real crawl behind the replay, then a rerun: every article exactly once in total,
+no WARC corrupt (``warcio check``) and none orphaned (no ``.open`` file left after the rerun)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from tests.archive.conftest import WARCIO
+from tests.e2e.conftest import read_items
+
+pytestmark = pytest.mark.e2e
+SLOW = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0.15", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+
+
+def in_discovery(crawl, items_file) -> bool:
+    """The feed was asked for, no article yet."""
+    kinds = [r["kind"] for r in crawl.replay.requests()]
+    assert "article" not in kinds, "too late: articles already fetched"
+    return "feed" in kinds
+
+
+def mid_articles(crawl, items_file) -> bool:
+    """Some articles are written, others are still to come."""
+    return len(read_items(items_file)) >= 3
+
+
+def rotating(crawl, items_file) -> bool:
+    """With WARC_MAX_SIZE=1 every exchange closes (fsync, index, rename) a file: kill among the closes."""
+    return len(list((crawl.directory / "warc").rglob("*.warc.gz"))) >= 4 and len(read_items(items_file)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("moment", "settings"),
+    [(in_discovery, {}), (mid_articles, {}), (rotating, {"WARC_MAX_SIZE": "1"})],
+    ids=["discovery", "mid-articles", "warc-close"],
+)
+def test_kill_9_then_rerun(crawl, site, moment, settings):
+    proc, items_file = crawl.start("editions=en", **SLOW, **settings)
+    deadline = time.monotonic() + 40
+    while not moment(crawl, items_file):
+        assert proc.poll() is None, "the crawl ended before it could be killed"
+        assert time.monotonic() < deadline, "the kill point was never reached"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    killed = read_items(items_file)
+    expected = site.expected_articles(("en",), "latest")
+    assert len(killed) < len(expected)
+
+    rerun = crawl("editions=en", **settings)
+    assert rerun.returncode == 0, rerun.log[-3000:]
+    both = killed + rerun.items
+    assert sorted(i["url"] for i in both) == sorted(expected)
+    assert set(Counter(i["id"] for i in both).values()) == {1}
+    archive = crawl.directory / "warc"
+    assert not list(archive.rglob("*.open")), "orphaned .open file after the rerun"
+    warcs = list(archive.rglob("*.warc.gz"))
+    assert warcs
+    check = subprocess.run([str(WARCIO), "check", *map(str, warcs)], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
