@@ -112,7 +112,7 @@ class Original:
 
 
 class RecordBuilder:
-    """Builds warcinfo, request/response, revisit and metadata records with an injected clock and id factory."""
+    """Builds warcinfo, request/response, revisit, metadata and resource records (injected clock and ids)."""
 
     def __init__(self, clock: Callable[[], datetime] = utc_now, new_id: Callable[[], str] = new_record_id) -> None:
         self.clock = clock
@@ -180,10 +180,16 @@ class RecordBuilder:
 
     def metadata(self, uri: str, refers_to: str, payload: bytes, content_type: str = "application/json") -> Record:
         """A metadata record describing (``WARC-Refers-To``) an earlier record, e.g. the extracted item JSON."""
-        fields = [
-            ("WARC-Target-URI", uri),
-            ("WARC-Refers-To", refers_to),
-            ("Content-Type", content_type),
-            ("WARC-Block-Digest", sha1_digest(payload)),
-        ]
-        return self._record("metadata", fields, payload, target_uri=uri)
+        return self._about("metadata", uri, refers_to, payload, content_type)
+
+    def resource(self, uri: str, refers_to: str, payload: bytes, content_type: str) -> Record:
+        """A resource record derived from an earlier record (``WARC-Refers-To``), e.g. a rendered DOM."""
+        return self._about("resource", uri, refers_to, payload, content_type, payload_digest=sha1_digest(payload))
+
+    def _about(
+        self, kind: str, uri: str, refers_to: str, payload: bytes, content_type: str, payload_digest: str | None = None
+    ) -> Record:
+        fields = [("WARC-Target-URI", uri), ("WARC-Refers-To", refers_to), ("Content-Type", content_type)]
+        fields += [("WARC-Payload-Digest", payload_digest)] if payload_digest else []
+        fields.append(("WARC-Block-Digest", sha1_digest(payload)))
+        return self._record(kind, fields, payload, target_uri=uri, payload_digest=payload_digest)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import scrapy
 from itemadapter import ItemAdapter
@@ -30,10 +31,12 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
+from archive import browser
 from archive.records import CrawlInfo, Original, RecordBuilder, http_head, sha1_digest
 from archive.storage import Uploader, open_storage
 from archive.wacz import package_wacz
 from archive.writer import RotatingWarcWriter, Written, repair_open_files
+from crawlers import rendering
 from crawlers.items import ArchivePointer
 
 logger = logging.getLogger(__name__)
@@ -111,6 +114,7 @@ class WarcCapture:
         self.writer: RotatingWarcWriter | None = None
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signals.response_downloaded)
+        crawler.signals.connect(self.page_rendered, rendering.page_rendered)
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
 
     @classmethod
@@ -169,9 +173,9 @@ class WarcCapture:
         if "cached" in response.flags:
             self.stats.inc_value("archive/cached_skipped")
             return
-        digest = sha1_digest(response.body)
-        known = self.originals.get(digest) if response.body else None
-        request_record, response_record = self.builder.exchange(
+        if "playwright" in response.flags:  # the rendered DOM, not an HTTP exchange: see page_rendered
+            return
+        self._capture(
             response.url,
             request_block(request),
             response_head(response),
@@ -179,21 +183,47 @@ class WarcCapture:
             ip=str(response.ip_address) if response.ip_address else None,
             protocol=warc_protocol(response),
             truncated="disconnect" if "dataloss" in response.flags else None,
-            original=known[0] if known else None,
-            payload_digest=digest,
         )
-        future = self.writer.write([request_record, response_record])
+
+    async def page_rendered(self, request: Request, response: Response, browser_responses: list) -> None:
+        """Archive what the browser fetched from the page's host, and the rendered DOM beside the document."""
+        exchanges = await browser.read_exchanges(browser_responses, urlsplit(response.url).hostname)
+        self.stats.inc_value("archive/rendered_pages")
+        document = next((e for e in reversed(exchanges) if e.is_document), None)
+        if document is None:
+            self.stats.inc_value("archive/rendered_without_document")
+            logger.warning("archive: rendered page %s: the browser gave no readable document response", response.url)
+        for exchange in exchanges:
+            dom = (response.body, response.encoding) if exchange is document else None
+            head, block = browser.response_head(exchange), browser.request_block(exchange)
+            future = self._capture(exchange.url, block, head, exchange.body, ip=exchange.ip, rendered=dom)
+            if exchange is document:
+                self.captures[response.url] = future  # the item's URL may differ (history.pushState)
+
+    def _capture(
+        self, url: str, request: bytes, head: bytes, body: bytes, *, rendered: tuple[bytes, str] | None = None, **kw
+    ) -> Future[Written]:
+        """Queue one exchange (and the rendered DOM, if given); the future of the record holding its payload."""
+        digest = sha1_digest(body)
+        known = self.originals.get(digest) if body else None
+        request_record, response_record = self.builder.exchange(
+            url, request, head, body, original=known[0] if known else None, payload_digest=digest, **kw
+        )
+        group = [request_record, response_record]
+        if rendered:
+            group.append(browser.rendered_dom(self.builder, url, *rendered, refers_to=response_record.record_id))
+        future = self.writer.write(group)
         if known:
             self.stats.inc_value("archive/revisits")
-            self.captures[response.url] = known[1]
-            return
+            self.captures[url] = known[1]
+            return known[1]
         self.stats.inc_value("archive/responses")
         payload_future: Future[Written] = Future()
         future.add_done_callback(lambda done: _chain(done, payload_future))
-        self.captures[response.url] = payload_future
-        if response.body:
-            original = Original(response_record.record_id, response.url, response_record.date)
-            self.originals[digest] = (original, payload_future)
+        self.captures[url] = payload_future
+        if body:
+            self.originals[digest] = (Original(response_record.record_id, url, response_record.date), payload_future)
+        return payload_future
 
     def archive_uri(self, filename: str) -> str:
         """Final URI of a WARC file of this crawl."""

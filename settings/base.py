@@ -95,6 +95,19 @@ SPIDERMON_FIELD_COVERAGE_RULES = {
 DOWNLOADER_MIDDLEWARES = {**DOWNLOADER_MIDDLEWARES, "crawlers.middlewares.TargetGuardMiddleware": 650}
 NEWSVAULT_ALLOW_PRIVATE_TARGETS = False  # True only where tests serve sites from 127.0.0.1 (settings/test.py)
 
+# --- rendering: scrapy-playwright, opt-in (issue 7) ------------------------------------------------------------
+# Off until an edition is listed (or `-a render=js`); then only those requests go through Chromium, see
+# docs/rendering.md. The browser uses the http(s)_proxy / no_proxy variables and the machine's NSS certificate store.
+ADDONS = {**globals().get("ADDONS", {}), "crawlers.rendering.RenderingAddon": 600}
+NEWSVAULT_RENDER_EDITIONS = []  # edition codes rendered in the browser; ["*"] for every edition
+NEWSVAULT_RENDER_PAGE_TYPES = ["article"]  # of those editions: "article", "home"
+NEWSVAULT_RENDER_BROWSER = "/usr/bin/chromium"  # Debian's Chromium; `playwright install` is never used
+NEWSVAULT_RENDER_TIMEOUT = 30  # seconds for navigation and each page method; a timeout is counted and the page closed
+NEWSVAULT_RENDER_WAIT = "networkidle"  # load state awaited after scrolling to the end: load, domcontentloaded, ...
+NEWSVAULT_RENDER_CONTEXT_PAGES = 100  # a browser context (cookies, cache, memory) is replaced after this many pages
+NEWSVAULT_RENDER_MAX_PAGES = 4  # pages open at once
+NEWSVAULT_RENDER_IGNORE_HTTPS_ERRORS = False  # True only for a TLS proxy whose CA cannot be trusted system-wide
+
 # --- distributed: scrapy-redis (issue 6) --------------------------------------------------------------------
 # With REDIS_URL set (e.g. redis://queue.example:6379/0), N `scrapy crawl` processes share one crawl: scheduler,
 # dupefilter and incremental state live in Redis (crawlers/distributed.py, docs/operations.md "Several machines").

@@ -3,7 +3,8 @@
 Arguments (``-a name=value``), all optional; see ``docs/crawling.md``:
 ``editions=en,de|all``, ``mode=latest|backfill|urls``, ``since``/``until`` (backfill, ``YYYY-MM-DD``),
 ``urls=URL,URL`` / ``urls_file=PATH`` (urls mode), ``feed=URL`` / ``sitemap=URL`` (seed one source),
-``refresh=all`` (ignore the incremental state).
+``refresh=all`` (ignore the incremental state), ``render=js`` (render every edition's pages in Chromium, see
+``docs/rendering.md``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawlers import rendering
 from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
 from crawlers.distributed import seeds_this_round
 from crawlers.errors import NotAnArticle, UnreadablePage
@@ -159,10 +161,27 @@ class SputnikSpider(scrapy.Spider):
     def __init__(self, *args, **kwargs):
         arg_names = ("editions", "mode", "since", "until", "urls", "urls_file", "feed", "sitemap", "refresh")
         self.plan = plan_from_args(**{k: kwargs.pop(k) for k in arg_names if k in kwargs})
+        try:
+            self.render_all = rendering.parse_render_arg(kwargs.pop("render", None))
+        except ValueError as e:
+            raise SpiderArgumentError(str(e)) from None
         super().__init__(*args, **kwargs)
         self.editions = [e.code for e in self.plan.editions]
         self.state: StateStore | None = None
         self._versions: dict[str, datetime | None] = {}  # state key -> newest version discovered in this run
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        """``-a render=js`` is ``NEWSVAULT_RENDER_EDITIONS=*`` for this run (read by the rendering add-on)."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.render_all:
+            crawler.settings.set("NEWSVAULT_RENDER_EDITIONS", ["*"], priority="cmdline")
+        spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
+        return spider
+
+    def _render_meta(self, url: str, page_type: str) -> dict:
+        edition = edition_table.by_host(urlsplit(url).hostname or "")
+        return self.render.meta(edition.code if edition else None, page_type)
 
     def is_allowed_host(self, host: str) -> bool:
         """True for hosts of the selected editions (current and historical) and their image CDNs."""
@@ -203,7 +222,7 @@ class SputnikSpider(scrapy.Spider):
             else:
                 yield scrapy.Request(base + FEED_PATH, self.parse_feed)
                 yield scrapy.Request(base + WIDGET_PATH, self.parse_newsfeed)
-                yield scrapy.Request(base + "/", self.parse_home)
+                yield scrapy.Request(base + "/", self.parse_home, meta=self._render_meta(base, "home"))
 
     def _article_requests(self, found: Iterable[Discovered], force: bool = False) -> Iterable[scrapy.Request]:
         """Requests for the article URLs among ``found`` that are new or changed (all of them if ``force``)."""
@@ -223,7 +242,7 @@ class SputnikSpider(scrapy.Spider):
                 continue
             self._versions[key] = version
             stats.inc_value("newsvault/state/scheduled")
-            meta = {"state_key": key, "state_version": version}
+            meta = {"state_key": key, "state_version": version, **self._render_meta(url, "article")}
             yield scrapy.Request(url, self.parse_article, errback=self.article_failed, meta=meta)
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
