@@ -82,6 +82,11 @@ class Run:
         return self.pages / self.wall
 
     @property
+    def cpu_ms(self) -> float:
+        """CPU milliseconds per page (user + system of the processes; the server's CPU not included)."""
+        return 1000 * self.cpu / self.pages
+
+    @property
     def crawl_rate(self) -> float | None:
         """Pages per second between spider open and close (Scrapy's ``elapsed_time_seconds``, longest process)."""
         elapsed = max((s.get("elapsed_time_seconds", 0.0) for s in self.stats), default=0.0)
@@ -93,7 +98,8 @@ class Run:
         phase = f", crawl phase {self.crawl_rate:.1f} pages/s" if self.crawl_rate else ""
         return (
             f"{self.label}: {self.pages} pages in {self.wall:.1f} s = {self.rate:.1f} pages/s wall{phase}\n"
-            f"    CPU {self.cpu / self.wall:.0%} of one core, exit codes {list(self.exit_codes)}, load before {load}"
+            f"    CPU {self.cpu / self.wall:.0%} of one core = {self.cpu_ms:.1f} ms CPU per page, "
+            f"exit codes {list(self.exit_codes)}, load before {load}"
         )
 
 

@@ -128,6 +128,8 @@ def main() -> None:
     print(f"full pipeline / plain Scrapy, per process: {verdict(one.rate / plain.rate, PIPELINE_VS_PLAIN)}")
     print(f"full pipeline 2 processes / wget --warc-file: {verdict(two.rate / wget.rate, WORKERS_VS_WGET)}")
     print(f"full pipeline 1 process / wget --warc-file: {one.rate / wget.rate:.2f}x (no target)")
+    print("CPU per page, less sensitive to other load on the machine (ms, the server's CPU not included):")
+    print("  " + ", ".join(f"{run.label} {run.cpu_ms:.1f}" for run in (plain, one, two, wget)))
 
 
 if __name__ == "__main__":
