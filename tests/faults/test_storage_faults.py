@@ -1,0 +1,117 @@
+"""Storage faults: S3 down for a whole crawl (everything waits in the spool, the next crawl uploads it all) and a
+full spool disk (a 2 MB tmpfs: a clear error, finalized WARCs intact, the open file repaired by the next run).
+S3 answering 503 SlowDown is covered by ``tests/archive/test_s3.py::test_slowdown_burst_is_retried``."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from archive.storage import s3_client
+from archive.writer import RotatingWarcWriter
+from tests.archive.conftest import INFO, ROOT, warcio_check
+from tests.archive.site import serve
+from tests.archive.test_capture import run_crawl
+
+BUCKET = "faults"
+REQUEST = b"GET / HTTP/1.1\r\nHost: e.org\r\n\r\n"
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.e2e
+def test_s3_down_for_a_whole_run_then_the_next_run_uploads_everything(tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "test")
+    port = free_port()
+    settings = {
+        "ARCHIVE_URI": f"s3://{BUCKET}/down",
+        "ARCHIVE_SPOOL_DIR": str(tmp_path / "spool"),
+        "ARCHIVE_S3_MAX_ATTEMPTS": 1,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",  # nothing listens there during the first run
+        "AWS_REGION_NAME": "us-east-1",
+    }
+    with serve() as base_url:
+        down = run_crawl(base_url, tmp_path / "first", **settings)
+        spooled = sorted(p for p in (tmp_path / "spool").rglob("*") if p.is_file())
+        assert down["archive/files_stored"] == 0 and down["archive/files_spooled"] >= 1
+        assert {p.name.split(".", 1)[1] for p in spooled} == {"warc.gz", "cdxj"}
+        for path in spooled:
+            if path.name.endswith(".warc.gz"):
+                warcio_check(path)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            client = s3_client(settings)
+            client.create_bucket(Bucket=BUCKET)
+            up = run_crawl(base_url, tmp_path / "second", **settings)
+            listing = client.list_objects_v2(Bucket=BUCKET, Prefix="down/")
+        finally:
+            server.stop()
+    stored = {entry["Key"].rsplit("/", 1)[1] for entry in listing.get("Contents", [])}
+    assert {p.name for p in spooled} <= stored  # every file of the failed run, uploaded by the next
+    assert up["archive/files_spooled"] == 0 and not [p for p in (tmp_path / "spool").rglob("*") if p.is_file()]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs mounted on a folder of tmp_path (root only)."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "--lazy", str(mount_point)], check=True)  # lazy: see the writer's leaked handle below
+
+
+def test_full_spool_disk_gives_a_clear_error_and_no_corrupt_file(small_disk, caplog, monkeypatch):
+    thread_errors = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    spool = small_disk / "spool"
+    writer = RotatingWarcWriter(spool, INFO, max_size=600_000)
+    with caplog.at_level(logging.ERROR, logger="archive.writer"):
+        build = writer.builder.exchange
+        exchanges = [build(f"http://e.org/{n}", REQUEST, HEAD, os.urandom(100_000)) for n in range(40)]
+        futures = [writer.write(records) for records in exchanges]
+        errors = [f.exception(timeout=30) for f in futures]
+        writer.close()
+    failed = [e for e in errors if e is not None]
+    assert failed and all(isinstance(e, OSError) and e.errno == errno.ENOSPC for e in failed)
+    assert "archive: writing records failed" in caplog.text and "No space left on device" in caplog.text
+    finalized = sorted(spool.glob("*.warc.gz"))
+    assert finalized
+    for path in finalized:
+        warcio_check(path)
+    # KNOWN WEAKNESS (archive/writer.py, reported): finalizing the last file fails on the full disk inside close(),
+    # the writer thread dies with that error (no log line of its own) and leaks the file handle and its lock.
+    assert [type(e.exc_value) for e in thread_errors] == [OSError]
+    [left_open] = spool.glob("*.warc.gz.open")
+    # once space is back, the next run (another process) truncates it to its last complete record and finalizes it
+    for path in finalized:
+        path.unlink()
+    fcntl.flock(writer.current.stream, fcntl.LOCK_UN)  # the lock the dead thread leaked goes when the process ends
+    repair = (
+        "import sys; from pathlib import Path; from archive.writer import repair_open_files; "
+        "print(*repair_open_files(Path(sys.argv[1])))"
+    )
+    result = subprocess.run([sys.executable, "-c", repair, str(spool)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert not list(spool.glob("*.open"))
+    assert result.stdout.split() == [str(left_open).removesuffix(".open")]
+    warcio_check(Path(result.stdout.split()[0]))
