@@ -2,7 +2,8 @@
 
 Parsing is hardened against hostile XML: entities are never expanded (no "billion laughs"), no DTD or external
 resource is loaded, the network is never touched and lxml's default tree-size limits stay on. Gzipped sitemaps
-(``.xml.gz`` served without ``Content-Encoding``) are inflated up to :data:`MAX_INFLATED_BYTES`.
+(``.xml.gz`` served without ``Content-Encoding``) are inflated up to :data:`MAX_INFLATED_BYTES`; a sitemap is read
+up to :data:`MAX_SITEMAP_URLS` entries. See docs/security.md.
 """
 
 from __future__ import annotations
