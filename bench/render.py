@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from crawlers.rendering import trust_certificate
 from replay.fixture_site import REPO_ROOT
 from replay.server import ReplayServer
 
@@ -63,11 +64,7 @@ def main(pages: int = 500) -> None:
     (work / "overrides.json").write_text(json.dumps({"articles": articles}), encoding="utf-8")
     (work / "urls.txt").write_text("\n".join(a["url"] for a in articles), encoding="utf-8")
     with ReplayServer(work / "replay", work / "overrides.json") as replay:
-        nssdb = work / "home" / ".pki" / "nssdb"
-        nssdb.mkdir(parents=True)
-        ca = work / "replay" / "mitmproxy" / "mitmproxy-ca-cert.pem"
-        for args in (["-N", "--empty-password"], ["-A", "-n", "replay", "-t", "C,,", "-i", str(ca)]):
-            subprocess.run(["certutil", "-d", f"sql:{nssdb}", *args], check=True, capture_output=True)
+        trust_certificate(work / "home", work / "replay" / "mitmproxy" / "mitmproxy-ca-cert.pem", "replay")
         env = {**replay.env(), "HOME": str(work / "home"), "SCRAPY_SETTINGS_MODULE": "settings.test"}
         env.update(NEWSVAULT_TEST_DIR=str(work / "run"), PYTHONPATH=str(REPO_ROOT))
         command = [str(SCRAPY), "crawl", "sputnik", "-a", "mode=urls", "-a", f"urls_file={work / 'urls.txt'}"]

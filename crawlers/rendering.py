@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -65,6 +67,16 @@ def proxy_from_env(environ: Mapping[str, str]) -> dict[str, str] | None:
     if bypass:
         proxy["bypass"] = bypass
     return proxy
+
+
+def trust_certificate(home: Path, ca_pem: Path, name: str = "newsvault") -> None:
+    """Make Chromium run with ``HOME=home`` trust a CA (a replay or TLS proxy): ``certutil`` into its NSS store."""
+    nssdb = Path(home) / ".pki" / "nssdb"
+    if not (nssdb / "cert9.db").exists():
+        nssdb.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True, capture_output=True)
+    command = ["certutil", "-d", f"sql:{nssdb}", "-A", "-n", name, "-t", "C,,", "-i", str(ca_pem)]
+    subprocess.run(command, check=True, capture_output=True)
 
 
 def parse_render_arg(value: str | None) -> bool:

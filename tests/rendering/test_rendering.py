@@ -16,7 +16,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.browser import BrowserExchange, response_head
-from crawlers.rendering import RenderPolicy, proxy_from_env
+from crawlers.rendering import RenderPolicy, proxy_from_env, trust_certificate
 from replay.server import MITMDUMP, ReplayServer
 from tests.archive.conftest import ROOT, warcio_check
 from tests.e2e.conftest import Crawler
@@ -71,11 +71,7 @@ def runs(tmp_path_factory):
     articles[0]["body"] = (Path(__file__).with_name("js_page.html")).read_text(encoding="utf-8")
     (root / "overrides.json").write_text(json.dumps({"articles": articles}), encoding="utf-8")
     with ReplayServer(root / "replay", root / "overrides.json") as replay:
-        nssdb = root / "home" / ".pki" / "nssdb"
-        nssdb.mkdir(parents=True)
-        ca = root / "replay" / "mitmproxy" / "mitmproxy-ca-cert.pem"
-        for args in (["-N", "--empty-password"], ["-A", "-n", "replay", "-t", "C,,", "-i", str(ca)]):
-            subprocess.run(["certutil", "-d", f"sql:{nssdb}", *args], check=True, capture_output=True)
+        trust_certificate(root / "home", root / "replay" / "mitmproxy" / "mitmproxy-ca-cert.pem", "replay")
         rendered = BrowserCrawler(replay, root / "rendered", root / "home")
         plain = BrowserCrawler(replay, root / "plain", root / "home")
         yield (
