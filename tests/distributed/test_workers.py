@@ -92,7 +92,7 @@ def test_three_workers_share_one_crawl_then_nothing_is_new(crawl, redis_server, 
 
 
 def test_worker_killed_with_9_then_one_more_run_misses_nothing(crawl, redis_server, site):
-    workers = start_workers(crawl, redis_server, 3, NEWSVAULT_REDIS_WORKER_TTL="3")
+    workers = start_workers(crawl, redis_server, 3, NEWSVAULT_REDIS_WORKER_TTL="5")
     wait_for_items(workers, 4)
     victim = max(workers, key=lambda w: len(read_items(w[1])))  # one that holds work right now
     os.kill(victim[0].pid, signal.SIGKILL)
