@@ -94,6 +94,9 @@ class _Bounded(OrderedDict):
             self.popitem(last=False)
 
 
+ITEM_URN = "urn:item:"
+
+
 class WarcCapture:
     """Scrapy extension writing every downloaded exchange to rotating WARC 1.1 files (``ARCHIVE_*``, ``WARC_*``)."""
 
@@ -230,8 +233,13 @@ class WarcCapture:
         return self.storage.uri_for(self.outlet, filename)
 
     def write_metadata(self, url: str, refers_to: str, payload: bytes) -> Future[list[Written]]:
-        """Queue a metadata record describing the record ``refers_to``."""
-        return self.writer.write([self.builder.metadata(url, refers_to, payload)])
+        """Queue a metadata record describing the record ``refers_to`` (the capture of ``url``).
+
+        Its ``WARC-Target-URI`` is ``urn:item:{url}``, not ``url``: indexers (cdxj-indexer, pywb) index metadata
+        records, and a replay would otherwise serve the item JSON for the page (browsertrix-crawler's ``urn:text:``
+        records follow the same convention).
+        """
+        return self.writer.write([self.builder.metadata(ITEM_URN + url, refers_to, payload)])
 
     def spider_closed(self, spider: scrapy.Spider) -> Deferred:
         """Finalize the last file, package a WACZ if asked, upload and report, off the reactor thread."""

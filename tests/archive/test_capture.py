@@ -144,6 +144,8 @@ def test_every_item_pointer_resolves_and_has_a_metadata_record(crawl):
         for _, r, body in records
         if r.rec_type == "metadata"
     ]
+    targets = {r.rec_headers.get_header("WARC-Target-URI") for _, r, _ in records if r.rec_type == "metadata"}
+    assert targets == {f"urn:item:{item['url']}" for item in items}, "replay tools must not serve the JSON as the page"
     for item in items:
         pointer = item["archive"]
         path = Path(pointer["warcUri"].removeprefix("file://"))

@@ -187,11 +187,6 @@ def test_pywb_indexes_the_document_and_replays_its_xhr(pywb):
     assert "lenta__item" in fetch(widget)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="archive: the item-JSON metadata record has the page's WARC-Target-URI and, captured in the same second, "
-    "pywb replays it instead of the response (unrendered pages too; reported to the archive owner)",
-)
 def test_pywb_replays_the_rendered_document(pywb):
     base, lines = pywb
     [document] = [line for line in lines if line.get("mime", "").startswith("text/html")]
