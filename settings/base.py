@@ -47,6 +47,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.PoliteRetryMiddleware": 550,
 }
 EXTENSIONS = {**globals().get("EXTENSIONS", {}), "crawlers.extensions.ProgressLog": 500}
+# Masks credentials (AWS keys, URL passwords) in every log line, "Overridden settings" included.
+EXTENSIONS = {**EXTENSIONS, "crawlers.redact.RedactSecrets": 0}
 STATE_PATH = "./data/state/{spider}.sqlite"  # SQLite file of the incremental state; {spider} is the spider name
 
 # --- archive: WARC 1.1 capture and storage (issue 4) --------------------------------------------------------

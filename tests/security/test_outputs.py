@@ -78,11 +78,6 @@ def test_proxy_credentials_never_reach_the_log(crawl_with_credentials):
     assert [s for s in (PROXY_PASSWORD, PROXY_AUTH) if s in log] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN LEAK: Scrapy logs 'Overridden settings' with every setting given by -s or a settings module, "
-    "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY included (fix requested: a redacting log filter, see docs/security.md)",
-)
 def test_aws_keys_given_as_settings_never_reach_the_log(crawl_with_credentials):
     assert [s for s in (SECRET_KEY, ACCESS_KEY) if s in crawl_with_credentials[1].log] == []
 
