@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 
-from archive.records import HeaderList, Record, RecordBuilder, http_head
+from archive.records import HeaderList, Record, RecordBuilder, for_origin, http_head
 
 logger = logging.getLogger(__name__)
 BODY_TIMEOUT = 10.0  # seconds to wait for one body once the page has loaded
@@ -80,12 +80,15 @@ async def read_exchanges(responses: Iterable, host: str, timeout: float = BODY_T
 
 
 def request_block(exchange: BrowserExchange) -> bytes:
-    """The request as HTTP/1.1: full target, ``Host`` first (from ``:authority`` for HTTP/2), headers as sent."""
+    """The request as HTTP/1.1: full target, ``Host`` first (from ``:authority`` for HTTP/2), headers as sent.
+
+    Proxy headers are left out, as for Scrapy's requests (:func:`archive.records.for_origin`).
+    """
     parts = urlsplit(exchange.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     names = {name.lower(): value for name, value in exchange.request_headers}
     host = names.get(b"host") or names.get(b":authority") or parts.netloc.encode()
-    headers = [(k, v) for k, v in exchange.request_headers if k.lower() != b"host" and k[:1] != b":"]
+    headers = for_origin([(k, v) for k, v in exchange.request_headers if k.lower() != b"host" and k[:1] != b":"])
     start = f"{exchange.method} {target} HTTP/1.1".encode()
     return http_head(start, [(b"Host", host), *headers]) + exchange.request_body
 

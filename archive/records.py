@@ -20,6 +20,7 @@ REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-dig
 HTTP_REQUEST_TYPE = "application/http;msgtype=request"
 HTTP_RESPONSE_TYPE = "application/http;msgtype=response"
 HeaderList = Sequence[tuple[bytes, bytes]]
+PROXY_HEADERS = {b"proxy-authorization", b"proxy-connection"}
 
 
 def sha1_digest(data: bytes) -> str:
@@ -40,6 +41,15 @@ def new_record_id() -> str:
 def utc_now() -> datetime:
     """The default clock."""
     return datetime.now(UTC)
+
+
+def for_origin(headers: HeaderList) -> list[tuple[bytes, bytes]]:
+    """``headers`` without those addressed to a proxy (``Proxy-Authorization``, ``Proxy-Connection``).
+
+    They are hop-by-hop to the proxy, not what the origin server received, and ``Proxy-Authorization`` carries the
+    proxy credentials (Scrapy's ``HttpProxyMiddleware`` builds it from ``http(s)_proxy``): never archived.
+    """
+    return [(name, value) for name, value in headers if name.lower() not in PROXY_HEADERS]
 
 
 def http_head(start_line: bytes, headers: HeaderList) -> bytes:

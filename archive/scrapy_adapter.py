@@ -32,7 +32,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from archive import browser
-from archive.records import CrawlInfo, Original, RecordBuilder, http_head, sha1_digest
+from archive.records import CrawlInfo, Original, RecordBuilder, for_origin, http_head, sha1_digest
 from archive.storage import Uploader, open_storage
 from archive.wacz import package_wacz
 from archive.writer import RotatingWarcWriter, Written, repair_open_files
@@ -44,12 +44,17 @@ MAX_PENDING = 20_000
 
 
 def request_block(request: Request) -> bytes:
-    """The request as sent: full target (path and query), ``Host`` first, every header value, the body."""
+    """The request as the origin got it: full target (path and query), ``Host`` first, every header value, the body.
+
+    Headers for a proxy (``Proxy-Authorization`` with the proxy credentials, ``Proxy-Connection``) are left out.
+    """
     parsed = urlparse_cached(request)
     target = (parsed.path or "/") + (f";{parsed.params}" if parsed.params else "")
     target += f"?{parsed.query}" if parsed.query else ""
     headers = [(b"Host", parsed.netloc.rpartition("@")[2].encode())]
-    headers += [(name, value) for name in request.headers for value in request.headers.getlist(name) if name != b"Host"]
+    headers += for_origin(
+        [(name, value) for name in request.headers for value in request.headers.getlist(name) if name != b"Host"]
+    )
     if request.body and b"Content-Length" not in request.headers:
         headers.append((b"Content-Length", str(len(request.body)).encode()))
     return http_head(f"{request.method} {target} HTTP/1.1".encode(), headers) + request.body

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+
 import scrapy
+from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from archive import browser
+from archive.browser import BrowserExchange
 from archive.scrapy_adapter import WarcCapture, request_block
 from settings import base
 from tests.archive.conftest import warcio_check
@@ -57,3 +62,20 @@ def test_request_block_keeps_query_host_and_repeated_headers():
     assert request_block(request) == (
         b"POST /path;p?q=1&r=2 HTTP/1.1\r\nHost: example.org:8443\r\nX-A: 1\r\nX-A: 2\r\nContent-Length: 3\r\n\r\nx=1"
     )
+
+
+def test_request_block_leaves_out_proxy_credentials(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://user:s3cret@127.0.0.1:3128")
+    crawler = get_crawler(scrapy.Spider)
+    request = Request("https://example.org/a", headers={"Proxy-Connection": "keep-alive", "Accept": "text/html"})
+    HttpProxyMiddleware.from_crawler(crawler).process_request(request)  # adds Proxy-Authorization, as in a crawl
+    assert request.headers[b"Proxy-Authorization"] == b"Basic " + base64.b64encode(b"user:s3cret")
+    assert request_block(request) == b"GET /a HTTP/1.1\r\nHost: example.org\r\nAccept: text/html\r\n\r\n"
+
+
+def test_browser_request_block_leaves_out_proxy_credentials():
+    headers = [(b"Proxy-Authorization", b"Basic dXNlcjpzM2NyZXQ="), (b"proxy-connection", b"keep-alive")]
+    exchange = BrowserExchange(
+        "https://example.org/a", "GET", [*headers, (b"accept", b"*/*")], b"", 200, "OK", [], b"", None, True
+    )
+    assert browser.request_block(exchange) == b"GET /a HTTP/1.1\r\nHost: example.org\r\naccept: */*\r\n\r\n"

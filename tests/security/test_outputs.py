@@ -82,11 +82,6 @@ def test_aws_keys_given_as_settings_never_reach_the_log(crawl_with_credentials):
     assert [s for s in (SECRET_KEY, ACCESS_KEY) if s in crawl_with_credentials[1].log] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN LEAK: archive/scrapy_adapter.request_head records the Proxy-Authorization header Scrapy adds "
-    "from http(s)_proxy credentials into every WARC request record (fix requested, see docs/security.md)",
-)
 def test_proxy_authorization_never_reaches_the_warc(crawl_with_credentials):
     assert leaks(crawl_with_credentials, [PROXY_AUTH]) == []
 
