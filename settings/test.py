@@ -7,6 +7,6 @@ from settings.base import *  # noqa: F403
 _root = os.environ.get("NEWSVAULT_TEST_DIR", "./data/test")
 STATE_PATH = f"{_root}/state.sqlite"
 ARCHIVE_URI = f"{_root}/warc"
-ITEMS_URI = f"{_root}/items/%(name)s-%(time)s.jsonl"
+ITEMS_URI = f"{_root}/items/%(name)s-%(run)s.jsonl"  # %(run)s: unique even for workers started together
 TELNETCONSOLE_ENABLED = False
 NEWSVAULT_ALLOW_PRIVATE_TARGETS = True  # test sites answer on 127.0.0.1; tests/hostile and tests/security turn it off

@@ -259,6 +259,8 @@ class SputnikSpider(scrapy.Spider):
         except DiscoveryError as e:
             self._discovery_failed(response, e)
             return
+        if sitemap.skipped:
+            self.crawler.stats.inc_value("newsvault/discovery/sitemap_capped", sitemap.skipped)
         if not sitemap.is_index:
             yield from self._article_requests(sitemap.entries)
             return
