@@ -158,3 +158,19 @@ def reconcile_sibling(
     if parsed.tzinfo is None or sibling_parsed is None or sibling_parsed.utcoffset() != sibling.utcoffset():
         return parsed.replace(tzinfo=sibling.tzinfo)
     return parsed
+
+
+FUTURE_TOLERANCE = timedelta(days=1)  # clock skew and time zones: later than this after the fetch is implausible
+
+
+def future_warnings(fields: dict, fetched_at: datetime) -> list[str]:
+    """Warnings for ``datePublished`` / ``dateModified`` (ISO strings) later than the fetch allows.
+
+    The value is kept as the page gives it (with its raw twin): a consumer decides, the item only says it is odd.
+    """
+    warnings = []
+    for name in ("datePublished", "dateModified"):
+        value = datetime.fromisoformat(fields[name]) if fields.get(name) else None
+        if value is not None and value - fetched_at > FUTURE_TOLERANCE:
+            warnings.append(f"{name} {fields[name]} is after the fetch ({to_iso(fetched_at)})")
+    return warnings

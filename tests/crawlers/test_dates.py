@@ -86,3 +86,12 @@ def test_from_unix_accepts_milliseconds_and_rejects_junk():
     assert dates.from_unix("1640723580000") == datetime(2021, 12, 28, 20, 33, tzinfo=UTC)
     assert dates.from_unix("") is None
     assert dates.from_unix("abc") is None
+
+
+def test_dates_after_the_fetch_are_flagged_and_dates_before_are_not():
+    fetched = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    flagged = dates.future_warnings(
+        {"datePublished": "2099-01-01T00:00:00+00:00", "dateModified": "2026-11-26T20:00:00+03:00"}, fetched
+    )
+    assert flagged == ["datePublished 2099-01-01T00:00:00+00:00 is after the fetch (2026-11-26T12:00:00+00:00)"]
+    assert dates.future_warnings({"datePublished": None, "dateModified": "2026-11-27T11:00:00+00:00"}, fetched) == []

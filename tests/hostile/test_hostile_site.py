@@ -181,7 +181,10 @@ def test_accepted_case_becomes_one_item(hostile, case):
     if case == "invalid-date":
         assert item["datePublished"].startswith("2024-01-01") and item["metadata"]["warnings"]
     if case == "future-date":
-        assert item["datePublished"].startswith("2099-")  # kept as published: see docs/security.md
+        assert item["datePublished"].startswith("2099-")  # kept as published, and flagged
+        assert any("after the fetch" in w for w in item["metadata"]["warnings"])
+    if case == "null-bytes":
+        assert "\x00" not in item["headline"]
 
 
 def test_every_refusal_was_counted_and_nothing_refused_was_fetched(hostile):

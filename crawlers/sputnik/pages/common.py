@@ -163,6 +163,7 @@ class SputnikPage:
         fields.setdefault("mainImage", images[0] if images else None)
         missing = [name for name in REQUIRED if not fields.get(name)]
         self.warnings.extend(f"missing {name}" for name in missing)
+        self.warnings.extend(dates.future_warnings(fields, self.downloaded_at))
         return Article(
             id=urls.item_id(canonical),
             url=self.url,

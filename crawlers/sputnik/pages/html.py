@@ -139,10 +139,15 @@ def first_div_with(root, *substrings: str):
     return None
 
 
+# Control characters that are not whitespace (NUL, escape...) and zero-width spaces: never part of the text.
+_INVISIBLE = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, 0x200B])  # \x1c-\x1f are whitespace
+
+
 def norm(text: str | None) -> str:
-    """Whitespace collapsed (non-breaking spaces included) and stripped; zero-width spaces removed."""
+    """Whitespace collapsed (non-breaking spaces included) and stripped; control characters and zero-width spaces
+    removed."""
     # str.split() splits on exactly what the regex \s matches (Unicode whitespace, \xa0 included), 3x faster
-    return " ".join((text or "").replace("\u200b", "").split())
+    return " ".join((text or "").translate(_INVISIBLE).split())
 
 
 def text_content(node) -> str:

@@ -98,3 +98,22 @@ def test_unknown_host_still_gives_an_item():
     article = extract_article(read(SNA), "https://example.org/20201216/x-184985.html")
     assert article.edition.code == "de"  # the canonical link names snanews.de
     assert article.id == "sputnik:de:184985"
+
+
+def test_control_characters_never_reach_the_text():
+    html = read(SEED)
+    head = 4096  # a NUL in the first bytes means binary input: only the later occurrences get control characters
+    page = html[:head] + html[head:].replace(b"Russia Considers Mali", b"Russia\x00 Considers\x1b Mali")
+    assert page != html
+    item = extract_article(page, URLS[SEED])
+    # lxml turns NUL into U+FFFD (kept: evidence of a damaged page); other control characters are dropped
+    assert item.headline.startswith("Russia\ufffd Considers Mali")
+    assert not any(ch in item.headline for ch in "\x00\x1b")
+    assert_valid(item)
+
+
+def test_a_publication_date_after_the_fetch_is_kept_and_flagged():
+    page = read(SEED).replace(b"2021-12-28T20:33", b"2099-12-28T20:33")
+    item = extract_article(page, URLS[SEED])
+    assert item.datePublished.startswith("2099-12-28")
+    assert any(w.startswith("datePublished 2099-12-28") and "after the fetch" in w for w in item.metadata.warnings)
