@@ -261,7 +261,8 @@ class WarcCapture:
         self.stats.set_value("archive/files_written", len(paths))
         self.stats.set_value("archive/files_stored", len(self.uploader.stored))
         self.stats.set_value("archive/files_spooled", spooled)
-        self.stats.set_value("archive/store_failures", self.uploader.failures)
+        self.stats.set_value("archive/write_failures", self.writer.failures)
+        self.stats.set_value("archive/store_failures", self.uploader.failures + self.writer.failures)
 
 
 def _chain(done: Future[list[Written]], target: Future[Written]) -> None:
@@ -294,7 +295,13 @@ class ArchivePointerPipeline:
             self.stats.inc_value("archive/items_without_capture")
             logger.warning("archive: no capture for item url %s", adapter.get("url"))
             return item
-        written = await asyncio.wrap_future(future)
+        try:
+            written = await asyncio.wrap_future(future)
+        except Exception as error:  # the writer failed (full disk): logged and counted there; the item stays
+            self.stats.inc_value("archive/items_unarchived")
+            message = "archive: item %s left without archive pointer, its capture was not written (%s)"
+            logger.warning(message, adapter.get("url"), error)
+            return item
         adapter["archive"] = ArchivePointer(
             warcUri=self.capture.archive_uri(written.filename),
             warcFilename=written.filename,

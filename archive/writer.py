@@ -7,6 +7,7 @@ A file's final name is fixed when it is opened, so pointers into it are valid on
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -103,8 +104,12 @@ def finalize_file(open_path: Path) -> Path:
 
     final = open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
     index_open = cdxj_path(final).with_name(cdxj_path(final).name + OPEN_SUFFIX)
-    with index_open.open("w", encoding="utf-8") as stream:
-        write_cdx_index(stream, [str(open_path)], {"sort": True, "filename": final.name})
+    try:
+        with index_open.open("w", encoding="utf-8") as stream:
+            write_cdx_index(stream, [str(open_path)], {"sort": True, "filename": final.name})
+    except BaseException:
+        index_open.unlink(missing_ok=True)
+        raise
     index_open.rename(cdxj_path(final))
     open_path.rename(final)
     return final
@@ -147,38 +152,71 @@ def repair_open_files(directory: Path) -> list[Path]:
 
 
 class _OpenFile:
-    """The WARC file currently being written, locked against repair by other processes."""
+    """The WARC file currently being written, locked against repair by other processes.
+
+    Unbuffered: what :meth:`append` reports written is in the file, and a failed append leaves nothing in a buffer
+    that could land later.
+    """
 
     def __init__(self, path: Path, opened_at: float) -> None:
         self.final_path = path
         self.open_path = path.with_name(path.name + OPEN_SUFFIX)
-        self.stream = self.open_path.open("xb")
+        self.stream = self.open_path.open("xb", buffering=0)
         fcntl.flock(self.stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self.size = 0
+        self.size = 0  # end of the last complete gzip member
         self.opened_at = opened_at
 
-    def append(self, member: bytes) -> int:
-        """Write one gzip member; return its offset."""
+    def append(self, members: bytes) -> int:
+        """Write complete gzip members; return their offset. On failure, cut the file back to ``size`` and raise."""
         offset = self.size
-        self.stream.write(member)
-        self.size += len(member)
+        try:
+            view = memoryview(members)
+            while view:
+                view = view[self.stream.write(view) :]
+        except BaseException:
+            with contextlib.suppress(OSError):  # if this fails too, intact() says so; the write error is the news
+                self.stream.truncate(offset)
+                self.stream.seek(offset)
+            raise
+        self.size += len(members)
         return offset
 
+    def intact(self) -> bool:
+        """True when the file ends exactly after its last complete member (a failed cut-back leaves a torn tail)."""
+        try:
+            return os.fstat(self.stream.fileno()).st_size == self.size
+        except OSError:
+            return False
+
     def finalize(self) -> Path:
-        """Flush, fsync, index, rename to the final name, release the lock."""
-        self.stream.flush()
-        os.fsync(self.stream.fileno())
-        finalize_file(self.open_path)
-        self.stream.close()
+        """Fsync, index, rename to the final name; the lock is released (the file closed) even when this fails."""
+        with self.stream:
+            os.fsync(self.stream.fileno())
+            finalize_file(self.open_path)
         return self.final_path
+
+    def abandon(self) -> None:
+        """Close without finalizing: the ``.open`` file stays for the next run's repair; the lock is released."""
+        self.stream.close()
+
+
+def describe(error: BaseException) -> str:
+    """``errno 28 (No space left on device)`` for OS errors, the message otherwise."""
+    if isinstance(error, OSError) and error.errno:
+        return f"errno {error.errno} ({error.strerror})"
+    return f"{type(error).__name__}: {error}"
 
 
 class RotatingWarcWriter:
     """Writes record groups to rotating ``.warc.gz`` files from a background thread.
 
-    A group (e.g. request + response) always lands in one file. Rotation happens before a group once the file has
-    reached ``max_size`` bytes or ``max_age`` seconds, and on :meth:`close`. ``on_closed`` receives each finalized
-    path (on the writer thread; hand long work such as uploads to another thread).
+    A group (e.g. request + response) always lands in one file, written all or nothing. Rotation happens before a
+    group once the file has reached ``max_size`` bytes or ``max_age`` seconds, and on :meth:`close`. ``on_closed``
+    receives each finalized path (on the writer thread; hand long work such as uploads to another thread).
+
+    Failures (a full disk) never stop the thread: a group that cannot be written fails its future and the file is
+    cut back to its last complete record; a file that cannot be finalized stays as ``NAME.open``, unlocked, for the
+    next run's repair. Each is logged and counted in :attr:`failures`.
     """
 
     def __init__(
@@ -204,12 +242,14 @@ class RotatingWarcWriter:
         self.current: _OpenFile | None = None
         self.closed_paths: list[Path] = []
         self.bytes_written = 0  # compressed bytes of every finalized file
+        self.failures = 0  # record groups not written and files not finalized
+        self._failing = False  # the last write failed: further failures in a row are logged at debug level
         self._queue: queue.Queue[tuple[Sequence[Record], Future] | None] = queue.Queue(maxsize=1000)
         self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
         self._thread.start()
 
     def write(self, records: Sequence[Record]) -> Future[list[Written]]:
-        """Queue a group of records for one file; the future resolves to where each landed."""
+        """Queue a group of records for one file; the future resolves to where each landed (or to the error)."""
         future: Future[list[Written]] = Future()
         self._queue.put((records, future))
         return future
@@ -233,10 +273,13 @@ class RotatingWarcWriter:
                 return
             records, future = job
             try:
-                future.set_result(self._write_group(records))
+                written = self._write_group(records)
             except Exception as error:  # reported to the caller through the future
-                logger.exception("archive: writing records failed")
+                self._write_failed(len(records), error)
                 future.set_exception(error)
+            else:
+                self._failing = False
+                future.set_result(written)
 
     def _too_old(self) -> bool:
         return self.max_age is not None and time.monotonic() - self.current.opened_at >= self.max_age
@@ -246,26 +289,65 @@ class RotatingWarcWriter:
             self._rotate()
         if not self.current:
             self._open()
-        return [self._append(record) for record in records]
+        return self._append(records)
 
-    def _append(self, record: Record) -> Written:
-        member = gzip_member(record.serialize(), self.level)
-        offset = self.current.append(member)
-        name = self.current.final_path.name
-        return Written(name, offset, len(member), record.record_id, record.payload_digest, record.date)
+    def _append(self, records: Sequence[Record]) -> list[Written]:
+        """Compress, then write the group in one piece: all of it lands in the file, or none."""
+        members = [gzip_member(record.serialize(), self.level) for record in records]
+        offset = self.current.append(b"".join(members))
+        name, written = self.current.final_path.name, []
+        for record, member in zip(records, members, strict=True):
+            written.append(Written(name, offset, len(member), record.record_id, record.payload_digest, record.date))
+            offset += len(member)
+        return written
 
     def _open(self) -> None:
         moment = self.builder.clock()
         name = warc_filename(self.prefix, moment, self.serial, self.host, self.new_token())
         self.serial += 1
         self.current = _OpenFile(self.directory / name, time.monotonic())
-        self._append(self.builder.warcinfo(name, self.info))
+        try:
+            self._append([self.builder.warcinfo(name, self.info)])
+        except Exception:  # a file without its warcinfo is not started: remove it
+            self.current.abandon()
+            self.current.open_path.unlink(missing_ok=True)
+            self.current = None
+            raise
+
+    def _write_failed(self, count: int, error: Exception) -> None:
+        self.failures += 1
+        current = self.current
+        if current and not current.intact():  # the cut-back failed: later appends would follow a torn record
+            current.abandon()
+            self.current = None
+            kept = f"{current.open_path.name} could not be cut back and is closed for the next run's repair"
+        elif current:
+            kept = f"{current.open_path.name} is cut back to its last complete record ({current.size} bytes)"
+        else:
+            kept = "no file could be started"
+        level = logging.DEBUG if self._failing else logging.ERROR
+        message = "archive: writing %d record(s) failed, %s; %s; these records are not archived"
+        logger.log(level, message, count, describe(error), kept)
+        self._failing = True
 
     def _rotate(self) -> None:
         if not self.current:
             return
-        self.bytes_written += self.current.size
-        path, self.current = self.current.finalize(), None
+        current, self.current = self.current, None
+        try:
+            path = current.finalize()
+        except Exception as error:
+            self.failures += 1
+            logger.error(
+                "archive: finalizing %s failed, %s; it stays in %s with %d bytes of complete records, unlocked: "
+                "the next run's start repairs, indexes and stores it",
+                current.open_path.name,
+                describe(error),
+                current.open_path.parent,
+                current.size,
+            )
+            return
+        self.bytes_written += current.size
         self.closed_paths.append(path)
         try:
             self.on_closed(path)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import errno
+from types import SimpleNamespace
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
@@ -12,18 +16,26 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive import browser
 from archive.browser import BrowserExchange
-from archive.scrapy_adapter import WarcCapture, request_block
+from archive.scrapy_adapter import ArchivePointerPipeline, WarcCapture, request_block
+from archive.writer import _OpenFile
+from pipelines.monitors import storage_failures
 from settings import base
 from tests.archive.conftest import warcio_check
 
 
-def capture_records(tmp_path, responses: list[Response]) -> list:
-    """Feed responses to a WarcCapture writing under ``tmp_path``; return the records of the stored files."""
+def open_capture(tmp_path) -> tuple[WarcCapture, Crawler]:
+    """A WarcCapture writing under ``tmp_path``, its spider opened."""
     defaults = {name: getattr(base, name) for name in dir(base) if name.startswith(("ARCHIVE_", "WARC_", "WACZ_"))}
     crawler = get_crawler(scrapy.Spider, {**defaults, "ARCHIVE_URI": str(tmp_path / "warc")})
     crawler.spider = crawler._create_spider("adaptertest")
     capture = WarcCapture(crawler)
     capture.spider_opened(crawler.spider)
+    return capture, crawler
+
+
+def capture_records(tmp_path, responses: list[Response]) -> list:
+    """Feed responses to a WarcCapture writing under ``tmp_path``; return the records of the stored files."""
+    capture, crawler = open_capture(tmp_path)
     for response in responses:
         capture.response_downloaded(response, response.request, crawler.spider)
     capture._close()
@@ -32,10 +44,11 @@ def capture_records(tmp_path, responses: list[Response]) -> list:
     return list(ArchiveIterator(warc.open("rb"))), crawler.stats
 
 
-def test_cached_skipped_dataloss_truncated_revisit_for_same_payload(tmp_path):
-    def response(url: str, body: bytes, flags: list[str]) -> Response:
-        return Response(url, body=body, flags=flags, request=Request(url), headers={"Content-Type": "text/plain"})
+def response(url: str, body: bytes, flags: list[str] | None = None) -> Response:
+    return Response(url, body=body, flags=flags or [], request=Request(url), headers={"Content-Type": "text/plain"})
 
+
+def test_cached_skipped_dataloss_truncated_revisit_for_same_payload(tmp_path):
     records, stats = capture_records(
         tmp_path,
         [
@@ -79,3 +92,35 @@ def test_browser_request_block_leaves_out_proxy_credentials():
         "https://example.org/a", "GET", [*headers, (b"accept", b"*/*")], b"", 200, "OK", [], b"", None, True
     )
     assert browser.request_block(exchange) == b"GET /a HTTP/1.1\r\nHost: example.org\r\naccept: */*\r\n\r\n"
+
+
+def test_items_whose_capture_was_not_written_keep_a_null_pointer_and_fail_the_storage_check(tmp_path, monkeypatch):
+    disk_full, real_append = [], _OpenFile.append
+
+    def append(self, members: bytes) -> int:
+        if disk_full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, members)
+
+    monkeypatch.setattr(_OpenFile, "append", append)
+    capture, crawler = open_capture(tmp_path)
+    pipeline = ArchivePointerPipeline(
+        SimpleNamespace(extensions=SimpleNamespace(middlewares=[capture]), stats=crawler.stats)
+    )
+
+    def crawl(url: str) -> dict:
+        page = response(url, url.encode())
+        capture.response_downloaded(page, page.request, crawler.spider)
+        return asyncio.run(pipeline.process_item({"url": url, "archive": None}))
+
+    kept = crawl("https://e.org/kept")
+    capture.writer.write([]).result(timeout=10)  # the writer queue is FIFO: the kept item's metadata is on disk
+    disk_full.append(True)
+    lost = crawl("https://e.org/lost")
+    disk_full.clear()
+    capture._close()
+    assert kept["archive"].recordId and lost["archive"] is None
+    stats = crawler.stats.get_stats()
+    assert stats["archive/items_unarchived"] == 1 and stats["archive/items_pointed"] == 1
+    assert stats["archive/write_failures"] == 1
+    assert storage_failures(stats, base.ITEMS_STORAGE_FAILURE_STATS) == {"archive/store_failures": 1}
