@@ -109,15 +109,21 @@ class S3Storage:
             extra = {"ChecksumAlgorithm": "SHA256", "ContentType": content_type}
             self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=self.transfer)
             return
+        from botocore.exceptions import ClientError
+
         with path.open("rb") as body:
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                ChecksumAlgorithm="SHA256",
-                IfNoneMatch="*",
-            )
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    ChecksumAlgorithm="SHA256",
+                    IfNoneMatch="*",
+                )
+            except ClientError as error:  # another uploader created the key since our check: compare checksums
+                if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+                    raise
 
     def _checksum(self, key: str) -> str | None:
         """The stored SHA-256 checksum of ``key``, or None when the key does not exist."""
@@ -192,6 +198,10 @@ class Uploader:
             try:
                 self.stored.append(self.storage.store(self.outlet, path))
             except Exception as error:
-                self.failures += 1
+                if isinstance(error, FileNotFoundError) and not path.exists():
+                    # workers sharing a spool (distributed crawls): another uploader stored it first
+                    logger.debug("archive: %s left the spool while being stored: another uploader took it", path.name)
+                    continue
+                self.failures += 1  # a missing destination or a permission error lands here, source still present
                 logger.warning("archive: could not store %s (%s); it stays in the spool", path.name, error)
                 return

@@ -173,3 +173,27 @@ def test_crawl_to_s3_pointers_resolve_by_range_and_reextract_reads_s3(moto_serve
         assert record.rec_headers.get_header("WARC-Record-ID") == pointer["recordId"]
     responses = list(iter_responses([f"s3://{BUCKET}/{prefix}/"], lambda: client))
     assert {r.url.rsplit("/", 1)[1] for r in responses} >= {"chunked", "missing", "old"}
+
+
+def test_a_key_created_by_another_uploader_since_the_check_counts_as_stored(moto_server, tmp_path, monkeypatch):
+    _, settings = moto_server
+    storage = S3Storage(BUCKET, "race", s3_client(settings))
+    warc = closed_warc(tmp_path)
+    content = warc.read_bytes()
+    uri = storage.store("sputnik", warc)  # the other worker's upload
+    warc.write_bytes(content)
+    stale, real_checksum = [True], storage._checksum
+
+    def checksum(key: str) -> str | None:
+        if stale:  # this worker checked before the other upload landed: the key was not there yet
+            stale.clear()
+            return None
+        return real_checksum(key)
+
+    monkeypatch.setattr(storage, "_checksum", checksum)
+    assert storage.store("sputnik", warc) == uri and not warc.exists()  # 412 from If-None-Match, same content
+    warc.write_bytes(content + b"other")
+    stale.append(True)
+    with pytest.raises(OSError, match="differs"):
+        storage.store("sputnik", warc)
+    assert warc.exists()
