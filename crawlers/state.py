@@ -123,8 +123,21 @@ newest(redis.call('HGET', KEYS[2], ARGV[6]))
 redis.call('HDEL', KEYS[2], ARGV[6])
 redis.call('SET', KEYS[1], version .. '\t' .. ARGV[2] .. '\t' .. ARGV[3] .. '\t' .. ARGV[4], 'EX', ARGV[5])
 """
-# KEYS: the discovered-versions hash. ARGV: article key, version, TTL (s).
+# KEYS: the discovered-versions hash, the article's record. ARGV: article key, version, TTL (s).
+# A date no later than the record's capture time describes content the capture already holds (another worker
+# fetched the page after the change): the record's version is raised at once. A later date waits in the hash
+# until the article is recorded, or makes the next run fetch it again.
 _DISCOVER_SCRIPT = """
+local record = redis.call('GET', KEYS[2])
+if record then
+  local version, emitted, captured, url = string.match(record, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
+  if captured and ARGV[2] <= captured then
+    if version == '' or ARGV[2] > version then
+      redis.call('SET', KEYS[2], ARGV[2] .. '\t' .. emitted .. '\t' .. captured .. '\t' .. url, 'KEEPTTL')
+    end
+    return
+  end
+end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old or ARGV[2] > old then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
@@ -167,8 +180,9 @@ class RedisState:
         self._record(keys=[self.prefix + key, self.discovered_key], args=args)
 
     def discover(self, key: str, version: datetime) -> None:
-        """Note that discovery reported ``version`` for ``key`` (kept if newest until the article is recorded)."""
-        self._discover(keys=[self.discovered_key], args=[key, version_key(version), self.ttl])
+        """Note that discovery reported ``version`` for ``key``: raises the record's version when its capture is
+        newer than that date, else keeps the date (if newest) until the article is recorded."""
+        self._discover(keys=[self.discovered_key, self.prefix + key], args=[key, version_key(version), self.ttl])
 
     def count(self) -> int:
         """Number of recorded articles (scans the prefix: for tests and small states)."""

@@ -36,6 +36,18 @@ def test_a_version_discovered_by_another_worker_is_recorded(redis_server):
     assert redis_server.client().hlen(state.discovered_key) == 0  # compacted once recorded
 
 
+def test_a_date_discovered_after_another_worker_captured_the_page(redis_server):
+    """The race that made a second distributed crawl fetch an article again: worker A records it from one listing,
+    then worker B finds it in another listing with a newer date (its request a duplicate of A's)."""
+    state = RedisState(redis_server.client(), "nv:test:state:", ttl=1000)
+    state.record("sputnik:en:3", "https://sputnikglobe.com/c-3.html", OLD, emitted=True)  # captured now, 2026+
+    state.discover("sputnik:en:3", NEW)  # changed before the capture: the capture holds it
+    assert state.get("sputnik:en:3").version == "2024-06-01T00:00:00Z" and not needs_fetch(state, "sputnik:en:3", NEW)
+    later = datetime(2999, 1, 1, tzinfo=UTC)  # changed after the capture: the next run must fetch it again
+    state.discover("sputnik:en:3", later)
+    assert state.get("sputnik:en:3").version == "2024-06-01T00:00:00Z" and needs_fetch(state, "sputnik:en:3", later)
+
+
 def test_without_redis_url_nothing_changes(tmp_path):
     settings = Settings({"STATE_PATH": str(tmp_path / "s.sqlite"), "ITEMS_MIN_ITEMS": 1})
     before = settings.copy_to_dict()
