@@ -1,10 +1,10 @@
 """Bad input gets a clear error or a partial item, never a crash."""
 
 import pytest
-from conftest import SEED, URLS, assert_valid, read
 
 from crawlers.errors import NotAnArticle, UnreadablePage
 from crawlers.sputnik.pages import extract_article
+from tests.crawlers.sputnik.conftest import SEED, URLS, assert_valid, read
 
 SNA = "real/snanews-de-2020-article-new-layout-184985.html"
 OLD = "real/de-sputniknews-com-old-layout-renewrs-88.html"

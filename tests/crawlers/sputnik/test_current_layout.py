@@ -1,6 +1,6 @@
 """The current layout, field by field, on the real snanews.de page."""
 
-from conftest import assert_valid, item
+from tests.crawlers.sputnik.conftest import assert_valid, item
 
 PAGE = "real/snanews-de-2020-article-new-layout-184985.html"
 URL = "https://snanews.de/20201216/traditionelle-fischerei-und-windkraft-184985.html"

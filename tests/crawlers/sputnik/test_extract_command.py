@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FIXTURES, SEED, URLS
+from tests.crawlers.sputnik.conftest import FIXTURES, SEED, URLS
 
 ROOT = Path(__file__).parents[3]
 

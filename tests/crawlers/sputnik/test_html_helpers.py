@@ -7,11 +7,11 @@ from urllib.parse import urljoin
 
 import lxml.html
 import pytest
-from conftest import SEED, URLS, read
 from parsel import Selector
 
 from crawlers.sputnik.pages import parse_newsfeed
 from crawlers.sputnik.pages.html import absolute, decode, microdata, norm, parse, parse_page, text_content
+from tests.crawlers.sputnik.conftest import SEED, URLS, read
 
 BASES = ["https://snanews.de/20201216/x-1.html?utm=1#top", "https://de.sputniknews.com:8443/politik/", "ftp://h/x"]
 HREFS = [

@@ -1,7 +1,8 @@
 """The old "b-article" layout, field by field, on the four real de.sputniknews.com pages."""
 
 import pytest
-from conftest import URLS, assert_valid, item
+
+from tests.crawlers.sputnik.conftest import URLS, assert_valid, item
 
 INTERVIEW = "real/de-sputniknews-com-2020-interview-old-layout-328189042.html"
 PANORAMA = "real/de-sputniknews-com-2019-panorama-short-old-layout-324763619.html"

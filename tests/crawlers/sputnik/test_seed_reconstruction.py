@@ -1,8 +1,8 @@
 """Every fact of the seed article (issue 2 §5) survives extraction of its reconstructed page."""
 
-from conftest import SEED, URLS, assert_valid, item
-
 from crawlers.sputnik import editions
+from crawlers.sputnik.pages import extract_article
+from tests.crawlers.sputnik.conftest import SEED, URLS, assert_valid, item, read
 
 HEADLINE = "Russia Considers Mali Gov’t. as Legitimate, Cooperation as Positive, Diplomat Says"
 CAPTION_START = "French Barkhane forces patrol the streets of Timbuktu, Mali, Wednesday Sept. 29, 2021."
@@ -73,10 +73,6 @@ def test_inline_card_resolved_from_yesterday():
 
 
 def test_inline_card_date_without_unixtime_resolves_from_the_page_date():
-    from conftest import read
-
-    from crawlers.sputnik.pages import extract_article
-
     html = read(SEED).replace(b'data-unixtime="1640643240"', b"")
     card = next(r for r in extract_article(html, URLS[SEED]).related if r.kind == "inlineCard")
     assert card.datePublished == "2021-12-27T22:14:00+00:00"
