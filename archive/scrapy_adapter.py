@@ -27,8 +27,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from archive import browser
@@ -246,9 +246,9 @@ class WarcCapture:
         """
         return self.writer.write([self.builder.metadata(ITEM_URN + url, refers_to, payload)])
 
-    def spider_closed(self, spider: scrapy.Spider) -> Deferred:
+    async def spider_closed(self, spider: scrapy.Spider) -> None:
         """Finalize the last file, package a WACZ if asked, upload and report, off the reactor thread."""
-        return deferToThread(self._close)
+        await maybe_deferred_to_future(deferToThread(self._close))
 
     def _close(self) -> None:
         paths = self.writer.close()
