@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import socket
+import threading
 from collections import OrderedDict
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -40,7 +41,6 @@ from crawlers import rendering
 from crawlers.items import ArchivePointer
 
 logger = logging.getLogger(__name__)
-MAX_PENDING = 20_000
 
 
 def request_block(request: Request) -> bytes:
@@ -89,14 +89,36 @@ def warc_protocol(response: Response) -> str | None:
     return response.protocol.lower().replace("http/2", "h2") if response.protocol else None
 
 
-class _Bounded(OrderedDict):
-    """An insertion-ordered map that forgets its oldest entries beyond ``MAX_PENDING``."""
+class BoundedMap:
+    """A thread-safe map that forgets its least recently used entries beyond ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(limit, 1)
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
 
     def __setitem__(self, key: object, value: object) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        if len(self) > MAX_PENDING:
-            self.popitem(last=False)
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            if len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
+
+    def get(self, key: object) -> object | None:
+        """The value of ``key`` (now the most recently used), or None."""
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def pop(self, key: object) -> object | None:
+        """Remove ``key``; its value, or None."""
+        with self._lock:
+            return self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 ITEM_URN = "urn:item:"
@@ -117,8 +139,10 @@ class WarcCapture:
             max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 8),
         )
         self.builder = RecordBuilder()
-        self.captures: _Bounded = _Bounded()  # final response URL -> future of the record holding its payload
-        self.originals: _Bounded = _Bounded()  # payload digest -> (Original, future of its record)
+        # final response URL -> future of the record holding its payload, until its item takes it (or it is forgotten)
+        self.captures = BoundedMap(settings.getint("ARCHIVE_PENDING_CAPTURES", 5000))
+        # payload digest -> (Original, Written) of a response record written successfully: what a revisit refers to
+        self.originals = BoundedMap(settings.getint("ARCHIVE_REVISIT_CACHE_SIZE", 10_000))
         self.writer: RotatingWarcWriter | None = None
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signals.response_downloaded)
@@ -223,15 +247,28 @@ class WarcCapture:
         future = self.writer.write(group)
         if known:
             self.stats.inc_value("archive/revisits")
-            self.captures[url] = known[1]
-            return known[1]
-        self.stats.inc_value("archive/responses")
-        payload_future: Future[Written] = Future()
-        future.add_done_callback(lambda done: _chain(done, payload_future))
+            payload_future: Future[Written] = Future()
+            payload_future.set_result(known[1])
+        else:
+            self.stats.inc_value("archive/responses")
+            payload_future = Future()
+            revisit_target = url if body else None  # an empty payload is never revisited
+            future.add_done_callback(lambda done: self._written(done, payload_future, digest, revisit_target))
         self.captures[url] = payload_future
-        if body:
-            self.originals[digest] = (Original(response_record.record_id, url, response_record.date), payload_future)
         return payload_future
+
+    def _written(self, done: Future[list[Written]], target: Future[Written], digest: str, url: str | None) -> None:
+        """On the writer thread: resolve ``target`` with the response record (second of the pair) or the error.
+
+        Only a response record written successfully becomes what later identical payloads revisit.
+        """
+        if done.exception():
+            target.set_exception(done.exception())
+            return
+        written = done.result()[1]
+        if url is not None:
+            self.originals[digest] = (Original(written.record_id, url, written.date), written)
+        target.set_result(written)
 
     def archive_uri(self, filename: str) -> str:
         """Final URI of a WARC file of this crawl."""
@@ -265,14 +302,6 @@ class WarcCapture:
         self.stats.set_value("archive/store_failures", self.uploader.failures + self.writer.failures)
 
 
-def _chain(done: Future[list[Written]], target: Future[Written]) -> None:
-    """Resolve ``target`` with the response record (second of the pair) or the writer's error."""
-    if done.exception():
-        target.set_exception(done.exception())
-    else:
-        target.set_result(done.result()[1])
-
-
 class ArchivePointerPipeline:
     """Fills ``item.archive`` from the capture of ``item.url`` and archives the item JSON as a metadata record."""
 
@@ -290,7 +319,7 @@ class ArchivePointerPipeline:
     async def process_item(self, item: object) -> object:
         """Wait for the item's response record, attach the pointer, write the item as a metadata record."""
         adapter = ItemAdapter(item)
-        future = self.capture.captures.get(adapter.get("url"))
+        future = self.capture.captures.pop(adapter.get("url"))
         if future is None:
             self.stats.inc_value("archive/items_without_capture")
             logger.warning("archive: no capture for item url %s", adapter.get("url"))

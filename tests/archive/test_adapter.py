@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
+from concurrent.futures import Future, wait
 from types import SimpleNamespace
 
 import scrapy
@@ -23,10 +24,10 @@ from settings import base
 from tests.archive.conftest import warcio_check
 
 
-def open_capture(tmp_path) -> tuple[WarcCapture, Crawler]:
+def open_capture(tmp_path, **settings: object) -> tuple[WarcCapture, Crawler]:
     """A WarcCapture writing under ``tmp_path``, its spider opened."""
     defaults = {name: getattr(base, name) for name in dir(base) if name.startswith(("ARCHIVE_", "WARC_", "WACZ_"))}
-    crawler = get_crawler(scrapy.Spider, {**defaults, "ARCHIVE_URI": str(tmp_path / "warc")})
+    crawler = get_crawler(scrapy.Spider, {**defaults, "ARCHIVE_URI": str(tmp_path / "warc"), **settings})
     crawler.spider = crawler._create_spider("adaptertest")
     capture = WarcCapture(crawler)
     capture.spider_opened(crawler.spider)
@@ -38,6 +39,7 @@ def capture_records(tmp_path, responses: list[Response]) -> list:
     capture, crawler = open_capture(tmp_path)
     for response in responses:
         capture.response_downloaded(response, response.request, crawler.spider)
+        capture.writer.write([]).result(timeout=10)  # FIFO: the exchange is written, a revisit can refer to it
     capture._close()
     [warc] = (tmp_path / "warc").rglob("*.warc.gz")
     warcio_check(warc)
@@ -94,6 +96,62 @@ def test_browser_request_block_leaves_out_proxy_credentials():
     assert browser.request_block(exchange) == b"GET /a HTTP/1.1\r\nHost: example.org\r\naccept: */*\r\n\r\n"
 
 
+def pointer_pipeline(capture: WarcCapture, crawler: Crawler) -> ArchivePointerPipeline:
+    """The pipeline wired to ``capture`` without a running crawler."""
+    return ArchivePointerPipeline(
+        SimpleNamespace(extensions=SimpleNamespace(middlewares=[capture]), stats=crawler.stats)
+    )
+
+
+def fetch(capture: WarcCapture, crawler: Crawler, url: str, body: bytes) -> None:
+    """One exchange captured and written (the writer queue is FIFO)."""
+    page = response(url, body)
+    capture.response_downloaded(page, page.request, crawler.spider)
+    wait([capture.writer.write([])], timeout=10)  # it may fail too (disk full): only its completion matters
+
+
+def test_item_takes_its_capture_and_captures_without_items_stay_bounded(tmp_path):
+    capture, crawler = open_capture(tmp_path, ARCHIVE_PENDING_CAPTURES=3)
+    for n in range(5):
+        fetch(capture, crawler, f"https://e.org/{n}", b"page %d" % n)
+    assert len(capture.captures) == 3 and capture.captures.get("https://e.org/1") is None
+    item = asyncio.run(pointer_pipeline(capture, crawler).process_item({"url": "https://e.org/4", "archive": None}))
+    capture._close()
+    assert item["archive"].recordId and len(capture.captures) == 2 and capture.captures.get("https://e.org/4") is None
+
+
+def test_revisit_cache_is_a_bounded_lru_of_written_records(tmp_path):
+    capture, crawler = open_capture(tmp_path, ARCHIVE_REVISIT_CACHE_SIZE=2)
+    for url, body in [("a1", b"A"), ("b1", b"B"), ("a2", b"A"), ("c1", b"C"), ("a3", b"A"), ("b2", b"B")]:
+        fetch(capture, crawler, f"https://e.org/{url}", body)
+    capture._close()
+    # a2 revisits a1 and makes A recent, so C pushes B out (not A): a3 is a revisit, b2 a response again
+    assert crawler.stats.get_value("archive/revisits") == 2 and crawler.stats.get_value("archive/responses") == 4
+    assert len(capture.originals) == 2 and not any(isinstance(v, Future) for v in capture.originals._entries.values())
+
+
+def test_revisit_never_refers_to_a_record_whose_write_failed(tmp_path, monkeypatch):
+    disk_full, real_append = [True], _OpenFile.append
+
+    def append(self, members: bytes) -> int:
+        if disk_full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, members)
+
+    monkeypatch.setattr(_OpenFile, "append", append)
+    capture, crawler = open_capture(tmp_path)
+    fetch(capture, crawler, "https://e.org/lost", b"same")
+    disk_full.clear()
+    fetch(capture, crawler, "https://e.org/kept", b"same")
+    item = asyncio.run(pointer_pipeline(capture, crawler).process_item({"url": "https://e.org/kept", "archive": None}))
+    capture._close()
+    [warc] = (tmp_path / "warc").rglob("*.warc.gz")
+    records = {r.rec_headers.get_header("WARC-Record-ID"): r for r in ArchiveIterator(warc.open("rb"))}
+    assert records[item["archive"].recordId].rec_type == "response"
+    assert not any(r.rec_type == "revisit" for r in records.values())
+    assert crawler.stats.get_value("archive/revisits") is None
+
+
 def test_items_whose_capture_was_not_written_keep_a_null_pointer_and_fail_the_storage_check(tmp_path, monkeypatch):
     disk_full, real_append = [], _OpenFile.append
 
@@ -104,9 +162,7 @@ def test_items_whose_capture_was_not_written_keep_a_null_pointer_and_fail_the_st
 
     monkeypatch.setattr(_OpenFile, "append", append)
     capture, crawler = open_capture(tmp_path)
-    pipeline = ArchivePointerPipeline(
-        SimpleNamespace(extensions=SimpleNamespace(middlewares=[capture]), stats=crawler.stats)
-    )
+    pipeline = pointer_pipeline(capture, crawler)
 
     def crawl(url: str) -> dict:
         page = response(url, url.encode())
