@@ -130,8 +130,9 @@ def test_revisit_cache_is_a_bounded_lru_of_written_records(tmp_path):
     assert len(capture.originals) == 2 and not any(isinstance(v, Future) for v in capture.originals._entries.values())
 
 
-def test_revisit_never_refers_to_a_record_whose_write_failed(tmp_path, monkeypatch):
-    disk_full, real_append = [True], _OpenFile.append
+def full_disk(monkeypatch) -> list:
+    """Make WARC appends fail with ENOSPC while the returned list is not empty."""
+    disk_full, real_append = [], _OpenFile.append
 
     def append(self, members: bytes) -> int:
         if disk_full:
@@ -139,6 +140,12 @@ def test_revisit_never_refers_to_a_record_whose_write_failed(tmp_path, monkeypat
         return real_append(self, members)
 
     monkeypatch.setattr(_OpenFile, "append", append)
+    return disk_full
+
+
+def test_revisit_never_refers_to_a_record_whose_write_failed(tmp_path, monkeypatch):
+    disk_full = full_disk(monkeypatch)
+    disk_full.append(True)
     capture, crawler = open_capture(tmp_path)
     fetch(capture, crawler, "https://e.org/lost", b"same")
     disk_full.clear()
@@ -153,14 +160,7 @@ def test_revisit_never_refers_to_a_record_whose_write_failed(tmp_path, monkeypat
 
 
 def test_items_whose_capture_was_not_written_keep_a_null_pointer_and_fail_the_storage_check(tmp_path, monkeypatch):
-    disk_full, real_append = [], _OpenFile.append
-
-    def append(self, members: bytes) -> int:
-        if disk_full:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_append(self, members)
-
-    monkeypatch.setattr(_OpenFile, "append", append)
+    disk_full = full_disk(monkeypatch)
     capture, crawler = open_capture(tmp_path)
     pipeline = pointer_pipeline(capture, crawler)
 
