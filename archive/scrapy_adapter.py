@@ -38,7 +38,7 @@ from archive.storage import Uploader, open_storage
 from archive.wacz import package_wacz
 from archive.writer import RotatingWarcWriter, Written, repair_open_files
 from crawlers import rendering
-from crawlers.items import ArchivePointer
+from crawlers.items import ArchivePointer, to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -340,7 +340,7 @@ class ArchivePointerPipeline:
             payloadDigest=written.payload_digest,
             capturedAt=written.date,
         )
-        payload = json.dumps(adapter.asdict(), ensure_ascii=False, sort_keys=True).encode()
+        payload = json.dumps(to_dict(item), ensure_ascii=False, sort_keys=True).encode()
         self.capture.write_metadata(adapter["url"], written.record_id, payload)
         self.stats.inc_value("archive/items_pointed")
         return item

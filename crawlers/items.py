@@ -8,7 +8,7 @@ in step. The schema only ever gains fields; see ``docs/schema.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 SCHEMA_VERSION = "1.0.0"
@@ -192,3 +192,29 @@ class Article:
     archive: ArchivePointer | None = doc(
         "Pointer to the WARC record of the capture (null if not archived).", default=None
     )
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def to_dict(item: Any) -> dict[str, Any]:
+    """The item (an ``Article`` or a dict) as plain JSON-ready dicts and lists: what ``ItemAdapter(item).asdict()``
+    gives, without its per-value adapter lookups (or the deep copies of ``dataclasses.asdict``)."""
+    return _plain(item)
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value):
+        names = _FIELD_NAMES.setdefault(kind, tuple(f.name for f in fields(value)))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, set, tuple)):
+        return kind(_plain(item) for item in value)
+    return value

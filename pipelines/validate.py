@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from itemadapter import ItemAdapter
 from jsonschema import Draft202012Validator, ValidationError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from crawlers.items import to_dict
 from crawlers.schema import load_schema
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class ValidatePipeline:
 
     def process_item(self, item: Any) -> Any:
         """Return the item unchanged if it is valid; otherwise count it and raise ``DropItem``."""
-        exported = ItemAdapter(item).asdict()
+        exported = to_dict(item)
         errors = item_errors(self.validator, exported)
         if not errors:
             return item

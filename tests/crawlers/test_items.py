@@ -55,3 +55,19 @@ def test_a_wrong_type_or_unknown_field_is_rejected():
     assert not validator.is_valid({**exported, "surprise": 1})
     bad_image = {**exported, "mainImage": {"url": "u", "caption": None}}
     assert not validator.is_valid(bad_image), "nested objects must have every field"
+
+
+def test_to_dict_equals_itemadapter_asdict_on_every_fixture_item():
+    from tests.crawlers.sputnik.conftest import URLS, item
+
+    pointer = items.ArchivePointer("file:///w.warc.gz", "w.warc.gz", "<urn:uuid:1>", 10, 20, "sha1:X", "2026-01-01T00Z")
+    articles = [dataclasses.replace(item(name), archive=pointer) for name in URLS]
+    assert any(a.related and a.images and a.images[0].crops and a.tags for a in articles), "no nested lists to convert"
+    for article in articles:
+        exported = items.to_dict(article)
+        assert exported == ItemAdapter(article).asdict()
+        assert list(exported) == [f.name for f in dataclasses.fields(items.Article)]
+        exported["tags"].append("x")  # a new list, not the item's
+        assert "x" not in article.tags
+    as_dict_item = {"url": "u", "archive": pointer, "n": (1, [pointer])}
+    assert items.to_dict(as_dict_item) == ItemAdapter(as_dict_item).asdict()
