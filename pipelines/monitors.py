@@ -7,13 +7,21 @@ monitor names the failure it detects; the suite records every result in the stat
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
+from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors import FieldCoverageMonitor, FinishReasonMonitor
 from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
 
 from pipelines.validate import INVALID_STAT
+
+# spidermon 1.27 writes its result table through Spider.log(), which Scrapy 2.19 deprecates: silence exactly that
+# call site, so crawl logs keep real deprecations visible.
+warnings.filterwarnings(
+    "ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning, r"spidermon\.contrib\.scrapy\.runners"
+)
 
 MONITORS_STAT = "newsvault/monitors"
 # Exit code per failure, most severe first: when several fail, the first one listed here is the exit code.
