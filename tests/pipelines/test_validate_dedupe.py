@@ -61,3 +61,26 @@ def test_duplicates_by_id_are_dropped_and_counted(crawler):
     with pytest.raises(DropItem, match="duplicate item 'sputnik:en:1091867654'"):
         pipeline.process_item(article(headline="Same id, other headline"))
     assert crawler.stats.get_value("items/dropped/duplicate") == 1
+
+
+def test_inlined_schema_reports_the_same_errors_as_the_schema_with_refs(crawler):
+    from jsonschema import Draft202012Validator
+
+    from crawlers.schema import load_schema
+    from pipelines.validate import item_errors
+    from tests.crawlers.sputnik.conftest import URLS, item
+
+    with_refs = Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    inlined = ValidatePipeline.from_crawler(crawler).validator
+    assert "$ref" not in str(inlined.schema) and "$ref" in str(with_refs.schema)
+    exports = [items.to_dict(item(name)) for name in URLS]
+    for exported in exports:
+        assert item_errors(inlined, exported) == item_errors(with_refs, exported) == []
+    exported = next(e for e in exports if e["images"] and e["images"][0]["crops"] and e["related"])
+    exported["images"][0]["crops"][0]["width"] = "wide"
+    exported["related"][0]["kind"] = 3
+    exported["authors"].append({"name": "A", "nameRaw": "A", "url": None, "extra": 1})
+    exported["mainImage"] = {"caption": None}
+    exported["metadata"]["dateDownloaded"] = "yesterday"
+    errors = item_errors(inlined, exported)
+    assert errors == item_errors(with_refs, exported) and len(errors) >= 5, errors
