@@ -1,68 +1,47 @@
-"""2 distributed workers against 1 on the same local site, and the Redis memory a crawl needs.
+"""2 distributed workers (scrapy-redis) against 1 on the same local site, and the Redis memory a crawl needs.
 
-Site: the offline replay (``replay.server``, mitmproxy on loopback) with ``--articles`` synthetic articles added
-through its overrides file, all on sputnikglobe.com and listed in its RSS feed. The replay proxy shares the
-machine's 2 cores with the workers, so this measures the whole local setup, not Scrapy alone.
-Run: ``.venv/bin/python bench/distributed.py [--articles 300]``.
+Site: the benchmark site of ``bench/site.py`` (synthetic current-layout pages on ``http://snanews.de/...``, served by
+nginx on loopback through ``http_proxy``). Each worker is the real ``scrapy crawl sputnik -a mode=urls`` with
+``REDIS_URL`` set: the first one seeds the URL list into Redis, the others join, all close when the queue is empty.
+Run: ``.venv/bin/python bench/distributed.py [--pages 2000]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import shutil
+import sys
 import tempfile
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from redis import Redis
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.crawls import REPO, Run, crawl_env, machine, pipeline_command, run_together, uptime
+from bench.site import Nginx, generate
 from crawlers.state import RedisState
-from replay.server import ReplayServer
 from tests.distributed.conftest import RedisServer
-from tests.e2e.conftest import Crawler, read_items
-
-FAST = {"AUTOTHROTTLE_ENABLED": "False", "ITEMS_MAX_ERROR_RATE": "1", "NEWSVAULT_REDIS_POLL_INTERVAL": "0.3"}
 
 
-def overrides(count: int) -> dict:
-    """``count`` synthetic articles on sputnikglobe.com, listed in its feed."""
-    start = datetime(2025, 1, 1, tzinfo=UTC)
-    articles = []
-    for n in range(count):
-        published = start + timedelta(minutes=n)
-        url = f"https://sputnikglobe.com/{published:%Y%m%d}/bench-article-{n}-{1200000000 + n}.html"
-        articles.append(
-            {
-                "url": url,
-                "kind": "synthetic",
-                "title": f"Bench article {n}",
-                "listed": ["feed"],
-                "published": published.isoformat(),
-            }
-        )
-    return {"articles": articles}
+def items_written(work: Path) -> int:
+    """JSONL lines the workers of one run wrote."""
+    return sum(1 for f in work.glob("worker-*/items/*.jsonl") for line in f.open(encoding="utf-8") if line.strip())
 
 
-def crawl_seconds(workdir: Path, count: int, workers: int) -> tuple[float, int]:
-    """Wall seconds for ``workers`` processes to crawl the site once, and the items they wrote."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    redis_server = RedisServer(workdir).start()
-    (workdir / "overrides.json").write_text(json.dumps(overrides(count)))
+def crawl(server: Nginx, urls_file: Path, work: Path, workers: int) -> Run:
+    """``workers`` scrapy-redis workers sharing one crawl of ``urls_file``, on a Redis of their own."""
+    work.mkdir(parents=True)
+    redis_server = RedisServer(work).start()
     try:
-        with ReplayServer(workdir / "replay", workdir / "overrides.json") as replay:
-            crawl = Crawler(replay, workdir / "run")
-            started = time.monotonic()
-            procs = [
-                crawl.start(
-                    "editions=en", **FAST, REDIS_URL=redis_server.url, ARCHIVE_SPOOL_DIR=str(workdir / f"spool-{n}")
-                )
-                for n in range(workers)
-            ]
-            for proc, _ in procs:
-                proc.wait(600)
-            seconds = time.monotonic() - started
-            return seconds, sum(len(read_items(items)) for _, items in procs)
+        jobs = []
+        for n in range(workers):
+            folder = work / f"worker-{n}"
+            folder.mkdir(parents=True)
+            extra = {"REDIS_URL": redis_server.url, "NEWSVAULT_REDIS_POLL_INTERVAL": "0.3"}
+            jobs.append((pipeline_command(urls_file, folder, extra), crawl_env(server.env()), folder))
+        return run_together(f"{workers} worker(s)", jobs, count=lambda stats: items_written(work))
     finally:
         redis_server.stop()
 
@@ -97,19 +76,31 @@ def capacity(workdir: Path, count: int = 10_000) -> dict[str, float]:
 
 
 def main() -> None:
-    """Print seconds and pages/s for 1 and 2 workers, the speed-up, and the Redis capacity figures."""
+    """Print pages/s for 1 and 2 workers, the speed-up, and the Redis capacity figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=300)
-    count = parser.parse_args().articles
-    with tempfile.TemporaryDirectory(prefix="bench-distributed-") as tmp:
-        results = {}
-        for workers in (1, 2):
-            seconds, items = crawl_seconds(Path(tmp) / f"w{workers}", count, workers)
-            results[workers] = seconds
-            print(f"{workers} worker(s): {items} items in {seconds:.1f} s ({items / seconds:.1f} items/s)")
-        print(f"speed-up, 2 workers vs 1: {results[1] / results[2]:.2f}x")
-        for name, value in capacity(Path(tmp)).items():
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true", help="keep the site, logs, WARCs and items afterwards")
+    args = parser.parse_args()
+    pages = args.pages
+    (REPO / "data" / "bench").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="distributed-", dir=REPO / "data" / "bench")).resolve()
+    print(f"date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
+    try:
+        site = generate(work / "site", pages)
+        urls_file = work / "urls.txt"
+        urls_file.write_text("\n".join(site.urls()) + "\n", encoding="utf-8")
+        runs = {}
+        with Nginx(site, work / "nginx") as server:
+            for workers in (1, 2):
+                print(f"uptime: {uptime()}")
+                runs[workers] = crawl(server, urls_file, work / f"w{workers}", workers)
+                print(runs[workers].describe(), f"\n    exit codes {list(runs[workers].exit_codes)}")
+        print(f"speed-up, 2 workers vs 1: {runs[2].rate / runs[1].rate:.2f}x")
+        for name, value in capacity(work / "capacity").items():
             print(f"{name}: {value:.0f} bytes")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

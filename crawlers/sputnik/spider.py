@@ -199,6 +199,12 @@ class SputnikSpider(scrapy.Spider):
         self.crawler.signals.connect(self._closed, signals.spider_closed)
         if not seeds_this_round(self.crawler):
             return  # a distributed crawl (REDIS_URL): another worker seeds this round
+        if self.settings.get("REDIS_URL"):
+            # Scrapy pulls yielded start requests only as fast as this worker alone consumes them, which kept the
+            # shared queue empty and the other workers idle (a long -a urls list): push every seed to it now.
+            for request in self._seeds():
+                self.crawler.engine.crawl(request)
+            return
         for request in self._seeds():
             yield request
 
