@@ -48,6 +48,7 @@ bench: install ## short benchmarks (a few minutes; figures in docs/benchmarks.md
 	$(BIN)/python bench/warc_writer.py --records 1000
 	$(BIN)/python bench/throughput.py --pages 1000
 	$(BIN)/python bench/memory.py --pages 3000 --site-pages 1000 --interval 2
+	$(BIN)/python bench/distributed.py --pages 600
 
 .PHONY: bench-full
 bench-full: install ## the full figures of docs/benchmarks.md (5,000-page throughput, 50,000-page memory run)
@@ -56,6 +57,7 @@ bench-full: install ## the full figures of docs/benchmarks.md (5,000-page throug
 	$(BIN)/python bench/warc_writer.py
 	$(BIN)/python bench/throughput.py --pages 5000
 	$(BIN)/python bench/memory.py --pages 50000
+	$(BIN)/python bench/distributed.py --pages 2000
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data
