@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from crawlers.sputnik.spider import SpiderArgumentError, SputnikSpider, plan_from_args
+from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
+from crawlers.sputnik.spider import SputnikSpider
 
 
 def codes(plan):
