@@ -28,12 +28,21 @@ from scrapy_playwright.page import PageMethod
 logger = logging.getLogger(__name__)
 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+# Chromium 156 still calls update.googleapis.com (component updater) and accounts.google.com (ListAccounts) at start
+# despite --disable-background-networking and --disable-component-update: their endpoints are pointed at a closed
+# loopback port. tests/rendering checks that the proxy then sees no request for any host off the editions.
+NOWHERE = "http://127.0.0.1:9"
 CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    "--disable-domain-reliability",
+    "--no-pings",
+    f"--component-updater=url-source={NOWHERE}",
+    f"--gaia-url={NOWHERE}",
+    f"--google-apis-url={NOWHERE}",
 )
 BLOCKED_RESOURCE_TYPES = frozenset({"font", "media"})  # never needed for extraction
 PAGE_TYPES = ("article", "home")

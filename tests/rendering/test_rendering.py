@@ -74,11 +74,17 @@ def runs(tmp_path_factory):
         trust_certificate(root / "home", root / "replay" / "mitmproxy" / "mitmproxy-ca-cert.pem", "replay")
         rendered = BrowserCrawler(replay, root / "rendered", root / "home")
         plain = BrowserCrawler(replay, root / "plain", root / "home")
-        yield (
+        results = (
             rendered("mode=urls", f"urls={JS_URL},{HANG_URL}", "render=js", timeout=90, **FAST_RUN),
             plain("mode=urls", f"urls={JS_URL}", **FAST_RUN),
             root,
         )
+        yield (*results, replay.requests())
+
+
+def test_the_browser_asks_nothing_of_hosts_off_the_editions(runs):
+    off_site = sorted({r["host"] for r in runs[3] if not r["onsite"]})
+    assert off_site == [], "Chromium phoned home through the proxy"
 
 
 def stats_of(log: str) -> str:
@@ -87,7 +93,7 @@ def stats_of(log: str) -> str:
 
 
 def test_rendered_item_has_the_js_edition_list_and_newsfeed_unrendered_does_not(runs):
-    rendered, plain, _ = runs
+    rendered, plain, *_ = runs
     assert [i["url"] for i in rendered.items] == [JS_URL], rendered.log
     item = rendered.items[0]
     assert [e["country"] for e in item["languageEditions"]] == ["International", "Deutschland"]
@@ -101,7 +107,7 @@ def test_rendered_item_has_the_js_edition_list_and_newsfeed_unrendered_does_not(
 
 
 def test_never_loading_page_times_out_is_counted_and_the_crawl_ends(runs):
-    rendered, _, _ = runs
+    rendered, *_ = runs
     stats = stats_of(rendered.log)
     assert "'newsvault/render/timeouts': 1" in stats, rendered.log
     assert "'newsvault/render/pages': 1" in stats
@@ -122,7 +128,7 @@ def records_of(root: Path) -> tuple[list[Path], list]:
 
 
 def test_warc_holds_browser_responses_and_a_typed_rendered_dom(runs):
-    rendered, _, root = runs
+    rendered, _, root, _ = runs
     files, records = records_of(root)
     for path in files:
         warcio_check(path)
