@@ -155,10 +155,10 @@ class RecordBuilder:
         """A request record and its response (or, when ``original`` is given, revisit) record, same WARC-Date.
 
         ``body`` is the entity as sent: content-encoding kept, transfer-encoding already removed. A revisit keeps
-        only the HTTP head as its block.
+        only the HTTP head as its block. ``payload_digest``, if given, is ``sha1_digest(body)`` already computed.
         """
         date = warc_date(self.clock())
-        payload_digest = sha1_digest(body)
+        payload_digest = payload_digest or sha1_digest(body)  # the caller may have it already (revisit lookup)
         block = response_head if original else response_head + body
         fields = [("WARC-Target-URI", uri)]
         fields += [("WARC-IP-Address", ip)] if ip else []

@@ -19,10 +19,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from scrapy import Spider
+from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions.feedexport import FileFeedStorage, apply_uri_params
 from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
+from scrapy.utils.python import to_bytes
 
+from crawlers.items import to_dict
+
+ITEMS_FORMAT = "newsvault-jsonlines"  # Scrapy's jsonlines, written by ItemJsonLinesExporter
 _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
 # Components the add-on enables (dotted paths, so this module imports none of them), with their order.
 # Dedupe before the archive pointer (800) so a duplicate gets no metadata record; validate last, so what reaches
@@ -76,7 +81,7 @@ def items_feed(settings: BaseSettings) -> tuple[str, dict[str, Any]]:
     """The ``FEEDS`` entry (URI template, options) for the ``ITEMS_*`` settings."""
     uri = settings["ITEMS_URI"]
     options: dict[str, Any] = {
-        "format": "jsonlines",
+        "format": ITEMS_FORMAT,
         "encoding": "utf-8",
         "store_empty": False,
         "uri_params": f"{__name__}.uri_params",
@@ -91,6 +96,21 @@ def items_feed(settings: BaseSettings) -> tuple[str, dict[str, Any]]:
         options["postprocessing"] = ["scrapy.extensions.postprocessing.GzipPlugin"]
         uri = uri if uri.endswith(".gz") else f"{uri}.gz"
     return uri, options
+
+
+class ItemJsonLinesExporter(JsonLinesItemExporter):
+    """Scrapy's JSON lines exporter, each item converted once by :func:`crawlers.items.to_dict`.
+
+    The stock exporter adapts every nested dataclass value on its own (``ItemAdapter.asdict``), about 6% of a
+    crawl's CPU; the line written is the same. With ``fields_to_export`` set it is the stock exporter.
+    """
+
+    def export_item(self, item: Any) -> None:
+        """Write one item as one JSON line."""
+        if self.fields_to_export is not None:
+            super().export_item(item)
+            return
+        self.file.write(to_bytes(self.encoder.encode(to_dict(item)) + "\n", self.encoding))
 
 
 class FlushingFileFeedStorage(FileFeedStorage):
@@ -115,6 +135,8 @@ class ItemsAddon:
         if settings.get("ITEMS_URI"):
             uri, options = items_feed(settings)
             settings.set("FEEDS", {**settings.getdict("FEEDS"), uri: options}, settings.getpriority("FEEDS") or 0)
+        exporters = settings.getdict("FEED_EXPORTERS")
+        settings.set("FEED_EXPORTERS", {ITEMS_FORMAT: f"{__name__}.ItemJsonLinesExporter", **exporters}, "addon")
         storage = f"{__name__}.FlushingFileFeedStorage"
         feed_storages = settings.getdict("FEED_STORAGES")
         settings.set("FEED_STORAGES", {"": storage, "file": storage, **feed_storages}, "addon")
