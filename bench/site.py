@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from replay.fixture_site import Article, Host
 from replay.pages import synthetic_article
+from replay.server import free_port
 
 HOST = Host(name="snanews.de", edition="de", site_name="SNA", locale="de_DE", discovery=True)
 FIRST_ID = 1_100_000_000
@@ -166,13 +167,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Nginx:

@@ -26,7 +26,8 @@ class ReplayError(RuntimeError):
     """The replay proxy did not start (the message holds the end of its log)."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -59,7 +60,7 @@ class ReplayServer:
     def start(self, timeout: float = 30.0) -> ReplayServer:
         """Start mitmdump on a free loopback port and wait until the addon answers through it."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         options = {
             "connection_strategy": "lazy",
             "confdir": self.workdir / "mitmproxy",

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import zlib
 from base64 import b32encode
@@ -19,8 +17,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests.archive.conftest import ROOT, warcio_check
 from tests.archive.site import ARTICLE_GZIP, CHUNKS, serve
+from tests.pywb import pywb_collection
 
-PYWB = ROOT / ".tools" / "pywb" / "bin"
 pytestmark = pytest.mark.e2e
 
 
@@ -183,36 +181,11 @@ def test_wacz_is_packaged_and_valid(crawl):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_pywb_replays_the_article_headline(crawl, tmp_path):
     base_url, out, _, _, _ = crawl
-    for args in (["init", "news"], ["add", "news", *map(str, (out / "warc").rglob("*.warc.gz"))]):
-        subprocess.run([PYWB / "wb-manager", *args], cwd=tmp_path, check=True, capture_output=True, timeout=60)
-    port = free_port()
-    server = subprocess.Popen(
-        [PYWB / "wayback", "-p", str(port), "-b", "127.0.0.1"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/news/mp_/{base_url}/article?id=1&lang=ru"
-        for _ in range(100):
-            try:
-                page = urllib.request.urlopen(url, timeout=5).read().decode()
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert "Зеленые холмы: a headline to replay" in page
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with pywb_collection(tmp_path, (out / "warc").rglob("*.warc.gz")) as base:
+        page = urllib.request.urlopen(f"{base}/mp_/{base_url}/article?id=1&lang=ru", timeout=10).read().decode()
+    assert "Зеленые холмы: a headline to replay" in page
 
 
 def test_response_head_masks_transfer_encoding_and_keeps_repeated_headers():

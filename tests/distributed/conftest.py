@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,16 +12,10 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from replay.fixture_site import Site
-from replay.server import MITMDUMP, ReplayServer
+from replay.server import MITMDUMP, ReplayServer, free_port
 from tests.e2e.conftest import Crawler
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:
@@ -30,7 +23,7 @@ class RedisServer:
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @property

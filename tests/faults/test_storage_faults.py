@@ -9,7 +9,6 @@ import contextlib
 import errno
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from moto.server import ThreadedMotoServer
 
 from archive.storage import s3_client
 from archive.writer import RotatingWarcWriter, Written, complete_members_end, is_locked
+from replay.server import free_port
 from tests.archive.conftest import INFO, ROOT, warcio_check
 from tests.archive.site import serve
 from tests.archive.test_capture import run_crawl
@@ -28,12 +28,6 @@ from tests.archive.test_capture import run_crawl
 BUCKET = "faults"
 REQUEST = b"GET / HTTP/1.1\r\nHost: e.org\r\n\r\n"
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.e2e

@@ -6,9 +6,7 @@ import gzip
 import json
 import shutil
 import socket
-import subprocess
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -18,21 +16,14 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.browser import BrowserExchange, response_head
 from crawlers.rendering import RenderPolicy, proxy_from_env, trust_certificate
 from replay.server import MITMDUMP, ReplayServer
-from tests.archive.conftest import ROOT, warcio_check
+from tests.archive.conftest import warcio_check
 from tests.e2e.conftest import Crawler
+from tests.pywb import pywb_collection
 
 CHROMIUM = Path("/usr/bin/chromium")
-PYWB = ROOT / ".tools" / "pywb" / "bin"
 JS_URL = "https://sputnikglobe.com/20240316/rendered-page-test-1117360000.html"
 HANG_URL = "https://sputnikglobe.com/20240316/never-finishes-loading-1117360001.html"
 FAST_RUN = {"ITEMS_MIN_ITEMS": "0", "ITEMS_MAX_ERROR_RATE": "1", "NEWSVAULT_RENDER_TIMEOUT": "4"}
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def hanging_server() -> int:
@@ -156,28 +147,9 @@ def test_warc_holds_browser_responses_and_a_typed_rendered_dom(runs):
 def pywb(runs, tmp_path_factory):
     """pywb serving the rendered crawl's WARCs on a free loopback port; yields the collection URL and the CDX lines."""
     files, _ = records_of(runs[2])
-    directory = tmp_path_factory.mktemp("pywb")
-    for args in (["init", "news"], ["add", "news", *map(str, files)]):
-        subprocess.run([PYWB / "wb-manager", *args], cwd=directory, check=True, capture_output=True, timeout=60)
-    port = free_port()
-    server = subprocess.Popen(
-        [PYWB / "wayback", "-p", str(port), "-b", "127.0.0.1"],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/news"
-    try:
-        for _ in range(100):
-            try:
-                cdx = urllib.request.urlopen(f"{base}/cdx?url={JS_URL}&output=json", timeout=5).read().decode()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with pywb_collection(tmp_path_factory.mktemp("pywb"), files) as base:
+        cdx = urllib.request.urlopen(f"{base}/cdx?url={JS_URL}&output=json", timeout=10).read().decode()
         yield base, [json.loads(line) for line in cdx.splitlines()]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def fetch(url: str) -> str:
