@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from crawlers import dates
-from crawlers.items import Crop, Image, Organization
+from crawlers.items import Crop, Image
 from crawlers.sputnik.pages.common import SputnikPage, organization, person
 from crawlers.sputnik.pages.html import (
     Body,
@@ -106,11 +106,12 @@ class LegacyPage(SputnikPage):
             if link is not None:
                 cards.append((absolute(link.get("href"), self.url), text_of(link), None, None))
             photo = first(child, _INJECT_PHOTO)
-            if photo is not None:
-                img = first(photo, _IMG)
+            img = first(photo, _IMG) if photo is not None else None
+            src = next((el.get("data-src") for el in (photo, img) if el is not None and el.get("data-src")), None)
+            if src:  # a photo block without a source (no data-src, no img) holds no image
                 images.append(
                     Image(
-                        url=absolute(photo.get("data-src") or img.get("data-src"), self.url),
+                        url=absolute(src, self.url),
                         caption=text_of(first(child, _INJECT_CONTENT)),
                         credit=text_of(first(child, _INJECT_CREDIT)),
                         alt=img.get("alt") if img is not None else None,
@@ -191,7 +192,7 @@ class LegacyPage(SputnikPage):
             "tags": self.tag_links(_TAGS(self.article)),
             "mainImage": main,
             "images": ([main] if main else []) + body_images,
-            "publisher": publisher if isinstance(publisher, Organization) else None,
+            "publisher": publisher,
             "related": self.related_links("inlineCard", cards)
             + self.related_links("readAlso", promos + read_also)
             + self.related_links("newsfeed", self.newsfeed()),

@@ -117,3 +117,14 @@ def test_a_publication_date_after_the_fetch_is_kept_and_flagged():
     item = extract_article(page, URLS[SEED])
     assert item.datePublished.startswith("2099-12-28")
     assert any(w.startswith("datePublished 2099-12-28") and "after the fetch" in w for w in item.metadata.warnings)
+
+
+def test_an_inline_photo_block_without_a_source_is_no_image_and_no_crash():
+    html = read(OLD).replace(
+        b'<div class="b-inject m-inject-min">',
+        b'<div class="b-inject"><div class="b-inject-foto"></div></div><div class="b-inject m-inject-min">',
+        1,
+    )
+    article = extract_article(html, URLS[OLD])
+    assert_valid(article)
+    assert all(image.url for image in article.images)
