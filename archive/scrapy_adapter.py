@@ -174,7 +174,7 @@ class WarcCapture:
 
     def spider_opened(self, spider: scrapy.Spider) -> None:
         """Repair leftovers of a killed run, upload what earlier runs spooled, open the writer."""
-        self.outlet = spider.name
+        self.outlet = getattr(spider, "outlet", None) or spider.name  # as the items feed names it
         started = datetime.now(UTC)
         default_id = f"{spider.name}-{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         # One id for the run manifest, the JSONL and the WARCs, when the items add-on has set it.

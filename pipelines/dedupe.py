@@ -27,6 +27,8 @@ class DedupePipeline:
     def process_item(self, item: Any) -> Any:
         """Return a first-seen item; raise ``DropItem`` for a repeated ``id``."""
         item_id = ItemAdapter(item).get("id")
+        if item_id is None:
+            return item  # no id to compare: validation (later) drops it and names the field
         if item_id in self.seen:
             self.stats.inc_value(DUPLICATE_STAT)
             raise DropItem(f"duplicate item {item_id!r}", log_level="INFO")

@@ -135,11 +135,11 @@ class ItemsAddon:
         if settings.get("ITEMS_URI"):
             uri, options = items_feed(settings)
             settings.set("FEEDS", {**settings.getdict("FEEDS"), uri: options}, settings.getpriority("FEEDS") or 0)
-        exporters = settings.getdict("FEED_EXPORTERS")
-        settings.set("FEED_EXPORTERS", {ITEMS_FORMAT: f"{__name__}.ItemJsonLinesExporter", **exporters}, "addon")
-        storage = f"{__name__}.FlushingFileFeedStorage"
-        feed_storages = settings.getdict("FEED_STORAGES")
-        settings.set("FEED_STORAGES", {"": storage, "file": storage, **feed_storages}, "addon")
+        # Per key, at add-on priority, inside the dict settings: a project's own FEED_EXPORTERS / FEED_STORAGES keep
+        # their keys (and win on ours), and ours survive theirs.
+        settings["FEED_EXPORTERS"].set(ITEMS_FORMAT, f"{__name__}.ItemJsonLinesExporter", "addon")
+        for scheme in ("", "file"):
+            settings["FEED_STORAGES"].set(scheme, f"{__name__}.FlushingFileFeedStorage", "addon")
         for setting, components in (("ITEM_PIPELINES", PIPELINES), ("EXTENSIONS", EXTENSIONS)):
             for path, order in components.items():
                 settings.setdefault_in_component_priority_dict(setting, load_object(path), order)

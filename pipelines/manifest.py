@@ -7,7 +7,7 @@ defaults to ``<folder of ITEMS_URI>/%(run)s.manifest.json``; local paths and ``s
 
 Interface with the archive extension: every ``archive/*`` stat is copied into ``counts.archive``;
 ``archive/bytes_written`` is ``counts.bytesArchived``; ``archive/files`` (a list of URIs, or of dicts with a
-``uri``) is ``files.warc``; ``archive/upload_failed`` fails the run (see ``pipelines.monitors``).
+``uri``) is ``files.warc``; ``archive/store_failures`` fails the run (see ``pipelines.monitors``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
+from archive.storage import s3_client
 from pipelines import feeds, monitors
 
 MANIFEST_VERSION = 1
@@ -65,15 +65,7 @@ def write_text(uri: str, text: str, settings: BaseSettings) -> None:
         tmp.replace(target)
         return
     bucket, _, key = uri.removeprefix("s3://").partition("/")
-    client = boto3.client(
-        "s3",
-        aws_access_key_id=settings.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=settings.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=settings.get("AWS_SESSION_TOKEN"),
-        endpoint_url=settings.get("AWS_ENDPOINT_URL"),
-        region_name=settings.get("AWS_REGION_NAME"),
-    )
-    client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
+    s3_client(settings).put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
 
 
 def counts(stats: dict[str, Any]) -> dict[str, Any]:

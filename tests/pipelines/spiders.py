@@ -68,7 +68,7 @@ class ArchiveFailureStats:
 
     def spider_closed(self) -> None:
         """The archive interface the manifest and the storage monitor read."""
-        self.stats.inc_value("archive/upload_failed")
+        self.stats.inc_value("archive/store_failures")
         self.stats.set_value("archive/bytes_written", 1234)
         self.stats.set_value("archive/files", ["s3://warcs/test-00000.warc.gz"])
 

@@ -31,3 +31,17 @@ def test_fields_to_export_keeps_scrapys_behaviour():
     chosen = _lines(ItemJsonLinesExporter, [article], fields_to_export=fields)
     assert chosen == _lines(JsonLinesItemExporter, [article], fields_to_export=fields)
     assert chosen.count(b'"') == 8  # two keys and two values, nothing else
+
+
+def test_the_add_on_keeps_a_projects_own_exporters_and_storages():
+    from scrapy.settings import Settings
+
+    from pipelines.feeds import ITEMS_FORMAT, ItemsAddon
+
+    settings = Settings({"ITEMS_URI": "out.jsonl"})
+    settings.set("FEED_EXPORTERS", {"csv2": "my.Exporter"}, "project")
+    settings.set("FEED_STORAGES", {"ftp2": "my.Storage"}, "project")
+    ItemsAddon().update_settings(settings)
+    exporters, storages = settings.getdict("FEED_EXPORTERS"), settings.getdict("FEED_STORAGES")
+    assert exporters == {"csv2": "my.Exporter", ITEMS_FORMAT: "pipelines.feeds.ItemJsonLinesExporter"}
+    assert storages["ftp2"] == "my.Storage" and storages["file"] == "pipelines.feeds.FlushingFileFeedStorage"

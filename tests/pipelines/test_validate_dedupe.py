@@ -63,6 +63,13 @@ def test_duplicates_by_id_are_dropped_and_counted(crawler):
     assert crawler.stats.get_value("items/dropped/duplicate") == 1
 
 
+def test_items_without_id_pass_dedupe_so_validation_can_name_the_field(crawler):
+    pipeline = DedupePipeline.from_crawler(crawler)
+    items_without_id = [{"headline": "a"}, {"headline": "b"}]
+    assert [pipeline.process_item(i) for i in items_without_id] == items_without_id
+    assert crawler.stats.get_value("items/dropped/duplicate") is None
+
+
 def test_inlined_schema_reports_the_same_errors_as_the_schema_with_refs(crawler):
     from jsonschema import Draft202012Validator
 
