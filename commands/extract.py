@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
-from itemadapter import ItemAdapter
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawlers.errors import ExtractionError
+from crawlers.items import to_dict
 from crawlers.sputnik.pages import extract_article
 
 
@@ -49,4 +49,4 @@ class Command(ScrapyCommand):
             sys.stderr.write(f"extract: {path}: {type(exc).__name__}: {exc}\n")
             self.exitcode = 1
             return
-        sys.stdout.write(json.dumps(ItemAdapter(item).asdict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(to_dict(item), ensure_ascii=False) + "\n")

@@ -10,25 +10,17 @@ import json
 import sys
 import time
 from collections import Counter
-from email.message import Message
 from typing import ClassVar
 
-from itemadapter import ItemAdapter
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
+from w3lib.encoding import http_content_type_encoding
 
 from archive.reader import iter_responses
 from archive.storage import s3_client
 from crawlers.errors import ExtractionError, NotAnArticle
-from crawlers.items import ArchivePointer
-
-
-def charset_of(content_type: str) -> str | None:
-    """The charset parameter of a Content-Type header, if any."""
-    message = Message()
-    message["Content-Type"] = content_type
-    return message.get_content_charset()
+from crawlers.items import ArchivePointer, to_dict
 
 
 class Command(ScrapyCommand):
@@ -73,7 +65,7 @@ class Command(ScrapyCommand):
                     article = extract(
                         response.body,
                         response.url,
-                        encoding=charset_of(response.content_type),
+                        encoding=http_content_type_encoding(response.content_type),  # as Scrapy decodes it live
                         http_status=response.status,
                         downloaded_at=response.captured_at,
                     )
@@ -85,8 +77,7 @@ class Command(ScrapyCommand):
                     kind = "" if isinstance(error, ExtractionError) else f"{type(error).__name__}: "
                     print(f"reextract: {response.url}: {kind}{error}", file=sys.stderr)
                     continue
-                item = ItemAdapter(article)
-                item["archive"] = ArchivePointer(
+                article.archive = ArchivePointer(
                     warcUri=response.warc_uri,
                     warcFilename=response.filename,
                     recordId=response.record_id,
@@ -95,7 +86,7 @@ class Command(ScrapyCommand):
                     payloadDigest=response.payload_digest,
                     capturedAt=response.warc_date,
                 )
-                out.write(json.dumps(item.asdict(), ensure_ascii=False) + "\n")
+                out.write(json.dumps(to_dict(article), ensure_ascii=False) + "\n")
                 counts["items"] += 1
         finally:
             if out is not sys.stdout:

@@ -89,28 +89,25 @@ def offset_between(wall: datetime, instant: datetime, *, any_day: bool = False) 
 def reconcile(
     parsed: datetime | None,
     unix: datetime | None = None,
-    fallback_offset: timezone | None = None,
     *,
     time_only: bool = False,
 ) -> datetime | None:
     """The instant a source means, with an offset checked against a unix timestamp when there is one.
 
     ``parsed`` keeps its wall clock; its offset stands only if ``unix`` confirms it (within two minutes). A wrong or
-    missing offset is replaced by the one derived from ``unix``, else by ``fallback_offset``. With nothing but
-    ``unix``, the result is ``unix`` in ``fallback_offset`` (or UTC). ``time_only``: ``parsed`` came from a clock
+    missing offset is replaced by the one derived from ``unix``; without ``unix`` a naive ``parsed`` gives None.
+    With nothing but ``unix``, the result is ``unix`` (UTC). ``time_only``: ``parsed`` came from a clock
     without a date, so with ``unix`` the result is ``unix`` itself, shown in the offset the clock implies.
     """
     if parsed is None:
-        return unix.astimezone(fallback_offset or UTC) if unix else None
+        return unix.astimezone(UTC) if unix else None
     if unix is not None:
         if parsed.tzinfo and not time_only and abs((parsed - unix).total_seconds()) <= 120:
             return parsed
         derived = offset_between(parsed.replace(tzinfo=None), unix, any_day=time_only)
         if derived is not None:
             return unix.astimezone(derived) if time_only else parsed.replace(tzinfo=derived)
-    if parsed.tzinfo:
-        return parsed
-    return parsed.replace(tzinfo=fallback_offset) if fallback_offset else None
+    return parsed if parsed.tzinfo else None
 
 
 def parse_visible(raw: str | None, reference: datetime | None = None) -> datetime | None:

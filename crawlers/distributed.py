@@ -39,7 +39,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from crawlers.state import RedisState, StateStore, open_state
+from crawlers.state import RedisState, StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -247,15 +247,15 @@ class RedisScheduler(Scheduler):
         )
         scheduler.crawl = crawl
         scheduler.stats = crawler.stats
-        scheduler.state = open_state(settings, crawler.spidercls.name)
         return scheduler
 
     def enqueue_request(self, request: Request) -> bool:
         """Push a new request (unless the round's dupefilter has seen it) to the shared queue."""
         try:
             version = request.meta.get("state_version")
-            if isinstance(self.state, RedisState) and version is not None:
-                self.state.discover(request.meta["state_key"], version)  # also when this URL is a duplicate
+            state = getattr(self.spider, "state", None)  # the spider's own; None with refresh=all
+            if isinstance(state, RedisState) and version is not None:
+                state.discover(request.meta["state_key"], version)  # also when this URL is a duplicate
             if not request.dont_filter and self.df.request_seen(request):
                 self.df.log(request, self.spider)
                 return False
@@ -282,11 +282,6 @@ class RedisScheduler(Scheduler):
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
-
-    def close(self, reason: str) -> None:
-        """Keep the shared queue (``SCHEDULER_PERSIST``); release the state connection."""
-        super().close(reason)
-        self.state.close()
 
     def has_pending_requests(self) -> bool:
         """Whether the shared queue holds requests."""

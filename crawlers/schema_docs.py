@@ -6,8 +6,6 @@ import json
 import sys
 from typing import Any
 
-from itemadapter import ItemAdapter
-
 from crawlers import items
 from crawlers.schema import load_schema
 
@@ -67,7 +65,7 @@ def example() -> dict[str, Any]:
         tags=[items.Link(name="World", url="https://sputnikglobe.com/world/")],
         metadata=items.Metadata(dateDownloaded="2026-11-26T10:15:00+00:00", parser="sputnik/current@1"),
     )
-    return ItemAdapter(article).asdict()
+    return items.to_dict(article)
 
 
 def render(schema: dict[str, Any]) -> str:

@@ -43,7 +43,7 @@ class Record:
 
 
 class StateStore(Protocol):
-    """The state backend interface (SQLite here; Redis later)."""
+    """The state backend interface (SQLite, or Redis for distributed crawls)."""
 
     def get(self, key: str) -> Record | None:
         """The record for ``key``, if any."""
@@ -183,10 +183,6 @@ class RedisState:
         """Note that discovery reported ``version`` for ``key``: raises the record's version when its capture is
         newer than that date, else keeps the date (if newest) until the article is recorded."""
         self._discover(keys=[self.discovered_key, self.prefix + key], args=[key, version_key(version), self.ttl])
-
-    def count(self) -> int:
-        """Number of recorded articles (scans the prefix: for tests and small states)."""
-        return sum(1 for _ in self.client.scan_iter(match=self.prefix + "*", count=1000))
 
     def close(self) -> None:
         """Close the connection."""

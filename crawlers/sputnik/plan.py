@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,10 +74,6 @@ class CrawlPlan:
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     refresh: bool = False
-    hosts: frozenset[str] = field(init=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "hosts", frozenset(h for e in self.editions for h in e.hosts))
 
 
 def plan_from_args(

@@ -116,7 +116,7 @@ class SputnikSpider(scrapy.Spider):
             else:
                 yield scrapy.Request(base + FEED_PATH, self.parse_feed)
                 yield scrapy.Request(base + WIDGET_PATH, self.parse_newsfeed)
-                yield scrapy.Request(base + "/", self.parse_home, meta=self._render_meta(base, "home"))
+                yield scrapy.Request(edition.home, self.parse_home, meta=self.render.meta(edition.code, "home"))
 
     def _article_requests(self, found: Iterable[Discovered], force: bool = False) -> Iterable[scrapy.Request]:
         """Requests for the article URLs among ``found`` that are new or changed (all of them if ``force``)."""

@@ -11,7 +11,6 @@ from crawlers.items import (
     Alternate,
     Article,
     Edition,
-    Image,
     ImageRef,
     Link,
     Metadata,
@@ -159,8 +158,6 @@ class SputnikPage:
         fields = self.fields()
         language = fields.pop("inLanguage", None) or self.in_language()
         edition = self.edition(canonical, language)
-        images: list[Image] = fields.get("images") or []
-        fields.setdefault("mainImage", images[0] if images else None)
         missing = [name for name in REQUIRED if not fields.get(name)]
         self.warnings.extend(f"missing {name}" for name in missing)
         self.warnings.extend(dates.future_warnings(fields, self.downloaded_at))
