@@ -178,6 +178,13 @@ def test_accepted_case_becomes_one_item(hostile, case):
         assert item["headline"] == CYRILLIC
     if case == "missing-charset":
         assert item["headline"] == "Zürich café – naïve façade (missing-charset)"
+    if case in ("control", "header-flood", "huge-header"):
+        assert item["headline"] == f"Hostile case {case}" and item["articleBody"]
+    if case == "malformed-html":  # the broken markup leaves a literal ">" before the title text, as a browser shows
+        assert item["headline"].endswith("Hostile case malformed-html") and item["articleBody"]
+    if case == "wrong-charset":  # the header's charset wins, as in a browser (WHATWG: iso-8859-1 is windows-1252)
+        expected = "Zürich café – naïve façade (wrong-charset)".encode().decode("cp1252")
+        assert item["headline"] == expected
     if case == "invalid-date":
         assert item["datePublished"].startswith("2024-01-01") and item["metadata"]["warnings"]
     if case == "future-date":

@@ -74,6 +74,7 @@ def runs(tmp_path_factory):
 
 
 def test_the_browser_asks_nothing_of_hosts_off_the_editions(runs):
+    assert any(r["url"] == JS_URL for r in runs[3]), "the browser's traffic did not go through the proxy"
     off_site = sorted({r["host"] for r in runs[3] if not r["onsite"]})
     assert off_site == [], "Chromium phoned home through the proxy"
 
