@@ -12,7 +12,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 WARC_VERSION = b"WARC/1.1"
@@ -68,7 +68,6 @@ class Record:
     fields: list[tuple[str, str]]
     block: bytes
     payload_digest: str | None = None
-    target_uri: str | None = None
 
     def serialize(self) -> bytes:
         """The record's bytes: version line, named fields, Content-Length, blank line, block, CRLF CRLF."""
@@ -91,7 +90,6 @@ class CrawlInfo:
     robots: str
     crawl_id: str
     description: str
-    extra: dict[str, str] = field(default_factory=dict)
 
     def to_block(self) -> bytes:
         """The `application/warc-fields` block."""
@@ -107,7 +105,6 @@ class CrawlInfo:
             ("robots", self.robots),
             ("isPartOf", self.crawl_id),
             ("description", self.description),
-            *self.extra.items(),
         ]
         return b"".join(f"{name}: {value}\r\n".encode() for name, value in pairs if value)
 
@@ -128,10 +125,18 @@ class RecordBuilder:
         self.clock = clock
         self.new_id = new_id
 
-    def _record(self, record_type: str, fields: Iterable[tuple[str, str]], block: bytes, **kwargs: object) -> Record:
-        record_id, date = self.new_id(), kwargs.pop("date", None) or warc_date(self.clock())
+    def _record(
+        self,
+        record_type: str,
+        fields: Iterable[tuple[str, str]],
+        block: bytes,
+        *,
+        date: str | None = None,
+        payload_digest: str | None = None,
+    ) -> Record:
+        record_id, date = self.new_id(), date or warc_date(self.clock())
         named = [("WARC-Type", record_type), ("WARC-Record-ID", record_id), ("WARC-Date", date), *fields]
-        return Record(record_type, record_id, date, named, block, **kwargs)  # type: ignore[arg-type]
+        return Record(record_type, record_id, date, named, block, payload_digest)
 
     def warcinfo(self, filename: str, info: CrawlInfo) -> Record:
         """The first record of every file."""
@@ -178,14 +183,14 @@ class RecordBuilder:
             ("WARC-Block-Digest", sha1_digest(block)),
         ]
         kind = "revisit" if original else "response"
-        response = self._record(kind, fields, block, date=date, payload_digest=payload_digest, target_uri=uri)
+        response = self._record(kind, fields, block, date=date, payload_digest=payload_digest)
         request_fields = [
             ("WARC-Target-URI", uri),
             ("WARC-Concurrent-To", response.record_id),
             ("Content-Type", HTTP_REQUEST_TYPE),
             ("WARC-Block-Digest", sha1_digest(request_block)),
         ]
-        request = self._record("request", request_fields, request_block, date=date, target_uri=uri)
+        request = self._record("request", request_fields, request_block, date=date)
         return request, response
 
     def metadata(self, uri: str, refers_to: str, payload: bytes, content_type: str = "application/json") -> Record:
@@ -202,4 +207,4 @@ class RecordBuilder:
         fields = [("WARC-Target-URI", uri), ("WARC-Refers-To", refers_to), ("Content-Type", content_type)]
         fields += [("WARC-Payload-Digest", payload_digest)] if payload_digest else []
         fields.append(("WARC-Block-Digest", sha1_digest(payload)))
-        return self._record(kind, fields, payload, target_uri=uri, payload_digest=payload_digest)
+        return self._record(kind, fields, payload, payload_digest=payload_digest)

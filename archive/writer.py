@@ -130,7 +130,7 @@ def repair_open_files(directory: Path) -> list[Path]:
     """Finalize ``.open`` files left by a killed run: truncate to the last complete record, then rename.
 
     Files locked by a live writer are left alone; files with no complete record are removed. Returns the
-    finalized paths, for indexing and storage.
+    finalized (already indexed) paths.
     """
     finalized = []
     for open_path in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}")):

@@ -69,7 +69,7 @@ class SecretFilter(logging.Filter):
 
 
 class RedactSecrets:
-    """Installs a :class:`SecretFilter` on every handler of the root logger for the crawl's lifetime."""
+    """Installs a :class:`SecretFilter` on every handler of the root logger (it stays for the process)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.filter = SecretFilter(secrets_of(crawler.settings, dict(os.environ)))

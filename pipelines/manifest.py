@@ -6,8 +6,7 @@ the errors, the monitor results and the exit code. ``ITEMS_MANIFEST_URI`` (a tem
 defaults to ``<folder of ITEMS_URI>/%(run)s.manifest.json``; local paths and ``s3://`` work.
 
 Interface with the archive extension: every ``archive/*`` stat is copied into ``counts.archive``;
-``archive/bytes_written`` is ``counts.bytesArchived``; ``archive/files`` (a list of URIs, or of dicts with a
-``uri``) is ``files.warc``; ``archive/store_failures`` fails the run (see ``pipelines.monitors``).
+``archive/bytes_written`` is ``counts.bytesArchived``; ``archive/files`` (a list of WARC URIs) is ``files.warc``; ``archive/store_failures`` fails the run (see ``pipelines.monitors``).
 """
 
 from __future__ import annotations
@@ -162,7 +161,7 @@ class ManifestExtension:
             "fieldCoverage": coverage(stats),
             "files": {
                 "items": self.items_files,
-                "warc": [w if isinstance(w, dict) else {"uri": w} for w in warcs],
+                "warc": [{"uri": w} for w in warcs],
                 "manifest": self.uri,
             },
             "monitors": stats.get(monitors.MONITORS_STAT, []),
