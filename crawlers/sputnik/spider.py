@@ -67,10 +67,6 @@ class SputnikSpider(scrapy.Spider):
         spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
         return spider
 
-    def _render_meta(self, url: str, page_type: str) -> dict:
-        edition = edition_table.by_host(urlsplit(url).hostname or "")
-        return self.render.meta(edition.code if edition else None, page_type)
-
     def is_allowed_host(self, host: str) -> bool:
         """True for hosts of the selected editions (current and historical) and their image CDNs."""
         edition = edition_table.by_host(host)
@@ -121,14 +117,16 @@ class SputnikSpider(scrapy.Spider):
     def _article_requests(self, found: Iterable[Discovered], force: bool = False) -> Iterable[scrapy.Request]:
         """Requests for the article URLs among ``found`` that are new or changed (all of them if ``force``)."""
         stats = self.crawler.stats
-        for url, version in found:
-            if not urls.is_article_url(url):
+        for url, version in found:  # up to 50,000 per sitemap: each URL is parsed once
+            ident = urls.article_id(url)
+            if ident is None:
                 stats.inc_value("newsvault/discovery/non_article_url")
                 continue
-            if not self.is_allowed_host(urlsplit(url).hostname or ""):
+            edition = edition_table.by_host(urlsplit(url).hostname or "")
+            if edition is None or edition not in self.plan.editions:
                 stats.inc_value("newsvault/discovery/other_host")
                 continue
-            key = urls.item_id(url)
+            key = urls.article_key(edition.code, ident)
             if key in self._versions and not _newer(version, self._versions[key]):
                 continue  # already requested in this run at this version or newer
             if not force and self.state is not None and not needs_fetch(self.state, key, version):
@@ -136,7 +134,7 @@ class SputnikSpider(scrapy.Spider):
                 continue
             self._versions[key] = version
             stats.inc_value("newsvault/state/scheduled")
-            meta = {"state_key": key, "state_version": version, **self._render_meta(url, "article")}
+            meta = {"state_key": key, "state_version": version, **self.render.meta(edition.code, "article")}
             yield scrapy.Request(url, self.parse_article, errback=self.article_failed, meta=meta)
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:

@@ -34,12 +34,17 @@ def is_article_url(url: str) -> bool:
     return article_id(url) is not None
 
 
+def article_key(edition_code: str, ident: str) -> str:
+    """The item id of article ``ident`` of an edition: ``sputnik:{edition}:{articleId}``."""
+    return f"sputnik:{edition_code}:{ident}"
+
+
 def item_id(url: str) -> str:
     """``sputnik:{edition}:{articleId}``; a hash of the URL stands in when the host or the id is unknown."""
     host = urlsplit(url.strip()).hostname or ""
     edition = editions.by_host(host)
     ident = article_id(url)
     if edition and ident:
-        return f"sputnik:{edition.code}:{ident}"
+        return article_key(edition.code, ident)
     digest = hashlib.sha1(url.strip().encode("utf-8")).hexdigest()[:16]
     return f"sputnik:{edition.code if edition else host or 'unknown'}:url-{digest}"
