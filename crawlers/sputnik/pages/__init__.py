@@ -27,7 +27,7 @@ _TITLE = xp("//title")
 def page_for(root, url: str, http_status: int | None, downloaded_at: datetime | None) -> SputnikPage:
     """The page object for the layout of a parsed page; :class:`NotAnArticle` when neither layout matches."""
     for probe in (lambda: first_div_with(root, *_BODY_CLASSES), lambda: first(root, _HEADLINES)):
-        anchor = probe()  # the headline scan only runs for pages without a body
+        anchor = probe()  # the headline scan runs only when the body probe finds no layout's body div
         if anchor is None:
             continue
         classes = (anchor.get("class") or "").split()

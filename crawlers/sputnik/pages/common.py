@@ -149,7 +149,8 @@ class SputnikPage:
     # --- assembly -----------------------------------------------------------------------------------------
 
     def fields(self) -> dict:
-        """Layout-specific fields of :class:`Article` (everything but identity, language, alternates, metadata)."""
+        """Layout-specific fields of :class:`Article`: all but identity, alternates, keywords, metadata (``inLanguage``
+        optional)."""
         raise NotImplementedError
 
     def to_item(self) -> Article:
