@@ -14,6 +14,12 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"  # Scrapy's default is ASCII-escaped JSON
 LOG_LEVEL = "INFO"
 
+# Components by dotted path and order, filled in by each section below (Scrapy adds its own *_BASE entries).
+ADDONS: dict[str, int] = {}
+DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+EXTENSIONS: dict[str, int] = {}
+ITEM_PIPELINES: dict[str, int] = {}
+
 # --- crawl: politeness, robustness, incremental state (issue 3) ---------------------------------------------
 # tldextract (used by Scrapy's cookie middleware) would download the public suffix list on first use: use the
 # snapshot it bundles instead, so that no request leaves for a host outside the crawl. Set the variable to a URL
@@ -41,12 +47,12 @@ NEWSVAULT_RETRY_BACKOFF_MAX = 300.0
 NEWSVAULT_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured; longer asks wait this long
 NEWSVAULT_PROGRESS_INTERVAL = 60.0  # seconds between progress lines; 0: only the summary at the end
 DOWNLOADER_MIDDLEWARES = {
-    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
+    **DOWNLOADER_MIDDLEWARES,
     "crawlers.middlewares.HostAllowlistMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.PoliteRetryMiddleware": 550,
 }
-EXTENSIONS = {**globals().get("EXTENSIONS", {}), "crawlers.extensions.ProgressLog": 500}
+EXTENSIONS = {**EXTENSIONS, "crawlers.extensions.ProgressLog": 500}
 # Masks credentials (AWS keys, URL passwords) in every log line, "Overridden settings" included.
 EXTENSIONS = {**EXTENSIONS, "crawlers.redact.RedactSecrets": 0}
 STATE_PATH = "./data/state/{spider}.sqlite"  # SQLite file of the incremental state; {spider} is the spider name
@@ -64,13 +70,13 @@ WARC_OPERATOR = ""
 ARCHIVE_PENDING_CAPTURES = 5000  # captures waiting for their item; older ones (pages yielding no item) are forgotten
 ARCHIVE_REVISIT_CACHE_SIZE = 10_000  # payload digests remembered for revisit records (least recently seen forgotten)
 WACZ_ENABLED = False  # also package the crawl's WARCs as a WACZ at close (ReplayWeb.page)
-EXTENSIONS = {**globals().get("EXTENSIONS", {}), "archive.scrapy_adapter.WarcCapture": 0}
-ITEM_PIPELINES = {**globals().get("ITEM_PIPELINES", {}), "archive.scrapy_adapter.ArchivePointerPipeline": 800}
+EXTENSIONS = {**EXTENSIONS, "archive.scrapy_adapter.WarcCapture": 0}
+ITEM_PIPELINES = {**ITEM_PIPELINES, "archive.scrapy_adapter.ArchivePointerPipeline": 800}
 
 # --- items: validation, JSONL delivery, manifest, monitoring (issue 5) --------------------------------------
 # The add-on turns ITEMS_* into Scrapy's FEEDS and enables dedupe (200), validation (900), spidermon and the run
 # manifest; see pipelines/feeds.py. Placeholders: %(outlet)s %(editions)s %(date)s %(run)s plus Scrapy's own.
-ADDONS = {**globals().get("ADDONS", {}), "pipelines.feeds.ItemsAddon": 500}
+ADDONS = {**ADDONS, "pipelines.feeds.ItemsAddon": 500}
 ITEMS_URI = "./data/items/%(outlet)s/%(editions)s/%(date)s/%(run)s.jsonl"  # local path, file:// or s3://
 ITEMS_MANIFEST_URI = ""  # default: <folder of ITEMS_URI>/%(run)s.manifest.json
 ITEMS_BATCH_ITEM_COUNT = 0  # > 0: a new file every N items (adds -%(batch_id)05d to the name)
@@ -102,7 +108,7 @@ NEWSVAULT_ALLOW_PRIVATE_TARGETS = False  # True only where tests serve sites fro
 # --- rendering: scrapy-playwright, opt-in (issue 7) ------------------------------------------------------------
 # Off until an edition is listed (or `-a render=js`); then only those requests go through Chromium, see
 # docs/rendering.md. The browser uses the http(s)_proxy / no_proxy variables and the machine's NSS certificate store.
-ADDONS = {**globals().get("ADDONS", {}), "crawlers.rendering.RenderingAddon": 600}
+ADDONS = {**ADDONS, "crawlers.rendering.RenderingAddon": 600}
 NEWSVAULT_RENDER_EDITIONS = []  # edition codes rendered in the browser; ["*"] for every edition
 NEWSVAULT_RENDER_PAGE_TYPES = ["article"]  # of those editions: "article", "home"
 NEWSVAULT_RENDER_BROWSER = "/usr/bin/chromium"  # Debian's Chromium; `playwright install` is never used
@@ -116,7 +122,7 @@ NEWSVAULT_RENDER_IGNORE_HTTPS_ERRORS = False  # True only for a TLS proxy whose 
 # With REDIS_URL set (e.g. redis://queue.example:6379/0), N `scrapy crawl` processes share one crawl: scheduler,
 # dupefilter and incremental state live in Redis (crawlers/distributed.py, docs/operations.md "Several machines").
 # Unset, nothing changes. A worker's ITEMS_MIN_ITEMS defaults to 0 then (check the merged manifest instead).
-ADDONS = {**globals().get("ADDONS", {}), "crawlers.distributed.DistributedAddon": 400}
+ADDONS = {**ADDONS, "crawlers.distributed.DistributedAddon": 400}
 REDIS_URL = ""
 NEWSVAULT_CRAWL_NAME = "{spider}"  # names the crawl's Redis keys; workers with other -a arguments need another
 NEWSVAULT_REDIS_WORKER_TTL = 30.0  # seconds before a killed worker's busy status expires
