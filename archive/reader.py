@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import IO
 from urllib.parse import urlparse
 
 from warcio.archiveiterator import ArchiveIterator
+
+from archive.storage import local_path
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ def warc_sources(uris: Iterable[str], s3_client: Callable[[], object] | None = N
                         body = client.get_object(Bucket=parsed.netloc, Key=entry["Key"])["Body"]
                         yield f"s3://{parsed.netloc}/{entry['Key']}", body
             continue
-        path = Path(parsed.path if parsed.scheme == "file" else uri)
+        path = local_path(uri)
+        if path is None:
+            raise ValueError(f"unsupported URI {uri!r}: a file, a folder, file://... or s3://bucket/prefix")
         for file in sorted(path.rglob("*.warc.gz")) if path.is_dir() else [path]:
             with file.open("rb") as stream:
                 yield file.resolve().as_uri(), stream

@@ -155,12 +155,23 @@ def s3_client(settings: Mapping[str, object], max_attempts: int = 8) -> object:
     )
 
 
-def open_storage(uri: str, settings: Mapping[str, object], max_attempts: int = 8) -> Storage:
-    """``s3://bucket/prefix`` → :class:`S3Storage`; anything else is a local folder."""
+def local_path(uri: str) -> Path | None:
+    """The file-system path of a local URI (a plain path or ``file://...``); None for a remote one (``s3://``)."""
     parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        return S3Storage(parsed.netloc, parsed.path, s3_client(settings, max_attempts))
-    return LocalStorage(Path(parsed.path if parsed.scheme == "file" else uri))
+    if parsed.scheme == "file":
+        return Path(parsed.path)
+    return None if "://" in uri else Path(uri)
+
+
+def open_storage(uri: str, settings: Mapping[str, object], max_attempts: int = 8) -> Storage:
+    """``s3://bucket/prefix`` → :class:`S3Storage`; a plain path or ``file://`` → a local folder."""
+    path = local_path(uri)
+    if path is not None:
+        return LocalStorage(path)
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3":
+        raise ValueError(f"unsupported archive URI {uri!r}: a local folder, file://... or s3://bucket/prefix")
+    return S3Storage(parsed.netloc, parsed.path, s3_client(settings, max_attempts))
 
 
 class Uploader:

@@ -11,7 +11,6 @@ attribute ``outlet``, else its name), ``%(editions)s`` (the spider's ``editions`
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from datetime import UTC, datetime
@@ -148,10 +147,3 @@ class ItemsAddon:
         suites = settings.getlist("SPIDERMON_ENGINE_STOP_MONITORS")
         if "pipelines.monitors.RunHealthSuite" not in suites:
             settings.set("SPIDERMON_ENGINE_STOP_MONITORS", [*suites, "pipelines.monitors.RunHealthSuite"], "addon")
-
-
-def local_path(uri: str) -> str | None:
-    """The file-system path of a local URI (plain path or ``file://``), ``None`` for a remote one."""
-    if uri.startswith("file://"):
-        return uri.removeprefix("file://")
-    return None if re.match(r"^[a-z][a-z0-9+.-]*://", uri) else os.path.abspath(uri)

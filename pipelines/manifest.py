@@ -6,7 +6,8 @@ the errors, the monitor results and the exit code. ``ITEMS_MANIFEST_URI`` (a tem
 defaults to ``<folder of ITEMS_URI>/%(run)s.manifest.json``; local paths and ``s3://`` work.
 
 Interface with the archive extension: every ``archive/*`` stat is copied into ``counts.archive``;
-``archive/bytes_written`` is ``counts.bytesArchived``; ``archive/files`` (a list of WARC URIs) is ``files.warc``; ``archive/store_failures`` fails the run (see ``pipelines.monitors``).
+``archive/bytes_written`` is ``counts.bytesArchived``; ``archive/files`` (a list of WARC URIs) is ``files.warc``;
+``archive/store_failures`` fails the run (see ``pipelines.monitors``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
@@ -22,7 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
-from archive.storage import s3_client
+from archive.storage import local_path, s3_client
 from pipelines import feeds, monitors
 
 MANIFEST_VERSION = 1
@@ -55,9 +55,8 @@ def manifest_template(settings: BaseSettings) -> str:
 
 def write_text(uri: str, text: str, settings: BaseSettings) -> None:
     """Write ``text`` to a local path (atomically) or to ``s3://bucket/key`` with the ``AWS_*`` settings."""
-    path = feeds.local_path(uri)
-    if path is not None:
-        target = Path(path)
+    target = local_path(uri)
+    if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
