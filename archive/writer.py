@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from zlib_ng import zlib_ng
+
 from archive.records import CrawlInfo, Record, RecordBuilder
 
 logger = logging.getLogger(__name__)
@@ -65,8 +67,12 @@ def filename_date(filename: str) -> datetime:
 
 
 def gzip_member(data: bytes, level: int = 6) -> bytes:
-    """``data`` as one complete gzip member."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
+    """``data`` as one complete gzip member.
+
+    zlib-ng, not the standard zlib: at the same level the output is as small (within 1%) for 2-2.5x less CPU on
+    article pages, the largest single cost of a crawl (docs/benchmarks.md). Any gzip reader reads it.
+    """
+    compressor = zlib_ng.compressobj(level, zlib_ng.DEFLATED, 31)
     return compressor.compress(data) + compressor.flush()
 
 
