@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -60,15 +61,17 @@ def item_errors(validator: Draft202012Validator, item: dict[str, Any]) -> list[t
 class ValidatePipeline:
     """Drops items that do not validate against ``crawlers/article.schema.json``.
 
+    Two validators of the same schema: jsonschema-rs (Rust, about 80x faster: some microseconds per item) decides
+    whether an item is valid; only an item it rejects goes through ``jsonschema``, whose errors name the field.
     Stats: ``items/dropped/invalid`` per dropped item and ``items/dropped/invalid/<field>`` per failing field.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        # Built once; the schema's only format is date-time (rfc3339-validator), a small share of the cost.
-        self.validator = Draft202012Validator(
-            inline_refs(load_schema()), format_checker=FormatChecker(formats=["date-time"])
-        )
+        schema = inline_refs(load_schema())
+        self.fast = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+        # The schema's only format is date-time (rfc3339-validator in jsonschema).
+        self.validator = Draft202012Validator(schema, format_checker=FormatChecker(formats=["date-time"]))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
@@ -78,11 +81,20 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         """Return the item unchanged if it is valid; otherwise count it and raise ``DropItem``."""
         exported = to_dict(item)
+        if self._valid(exported):
+            return item
         errors = item_errors(self.validator, exported)
-        if not errors:
+        if not errors:  # the two libraries disagree (an edge of a format): the item is kept
             return item
         self.stats.inc_value(INVALID_STAT)
         for field in sorted({field for field, _ in errors}):
             self.stats.inc_value(f"{INVALID_STAT}/{field}")
         reasons = "; ".join(f"{field}: {reason[:200]}" for field, reason in errors)
         raise DropItem(f"invalid item {exported.get('id')!r} ({exported.get('url')}): {reasons}")
+
+    def _valid(self, exported: dict[str, Any]) -> bool:
+        """jsonschema-rs's verdict; False also for a value it cannot take (not JSON, e.g. a set), left to jsonschema."""
+        try:
+            return self.fast.is_valid(exported)
+        except (TypeError, ValueError):
+            return False

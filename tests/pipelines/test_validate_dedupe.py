@@ -91,3 +91,22 @@ def test_inlined_schema_reports_the_same_errors_as_the_schema_with_refs(crawler)
     exported["metadata"]["dateDownloaded"] = "yesterday"
     errors = item_errors(inlined, exported)
     assert errors == item_errors(with_refs, exported) and len(errors) >= 5, errors
+
+
+def test_the_fast_validator_agrees_with_jsonschema_on_valid_and_invalid_items(crawler):
+    from pipelines.validate import item_errors
+    from tests.crawlers.sputnik.conftest import URLS, item
+
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    exports = [items.to_dict(item(name)) for name in URLS]
+    broken = [
+        {**exports[0], "headline": None},
+        {**exports[0], "datePublished": "2021-12-28 12:00"},  # no T, no offset: not an RFC 3339 date-time
+        {**exports[0], "tags": {"a", "b"}},  # not JSON at all: jsonschema-rs refuses it, jsonschema names the field
+        {key: value for key, value in exports[0].items() if key != "url"},
+    ]
+    for exported in exports + broken:
+        assert pipeline._valid(exported) == (item_errors(pipeline.validator, exported) == []), exported.get("id")
+    assert all(pipeline._valid(e) for e in exports) and not any(pipeline._valid(e) for e in broken)
+    with pytest.raises(DropItem, match=r"tags: \{.*\} is not of type 'array'"):
+        pipeline.process_item(broken[2])
