@@ -56,6 +56,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.PoliteRetryMiddleware": 550,
 }
 EXTENSIONS = {**EXTENSIONS, "crawlers.extensions.ProgressLog": 500}
+# The cyclic garbage collector's thresholds once the crawl runs (Python's: 700, 10, 10); empty: Python's own.
+NEWSVAULT_GC_THRESHOLDS = [20000, 20, 20]
+EXTENSIONS = {**EXTENSIONS, "crawlers.extensions.GarbageCollectorTuning": 0}
 # Masks credentials (AWS keys, URL passwords) in every log line, "Overridden settings" included.
 EXTENSIONS = {**EXTENSIONS, "crawlers.redact.RedactSecrets": 0}
 STATE_PATH = "./data/state/{spider}.sqlite"  # SQLite file of the incremental state; {spider} is the spider name
