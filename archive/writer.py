@@ -3,12 +3,17 @@
 Callers hand over already-built records and get a :class:`~concurrent.futures.Future` back; a single writer
 thread compresses (zlib releases the GIL) and writes, so the crawl's reactor thread never waits for gzip or disk.
 A file's final name is fixed when it is opened, so pointers into it are valid once it is renamed.
+
+The CDXJ index beside each file is written from the records as they are written (:mod:`archive.cdxj`), not by
+reading the finished file back; only a file left by a killed run is re-indexed with cdxj-indexer. The tests check
+that both give the same index, byte for byte.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import logging
 import os
 import queue
@@ -18,7 +23,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +31,7 @@ from pathlib import Path
 
 from zlib_ng import zlib_ng
 
+from archive.cdxj import cdxj_line, sorted_index
 from archive.records import CrawlInfo, Record, RecordBuilder
 
 logger = logging.getLogger(__name__)
@@ -101,24 +107,37 @@ def cdxj_path(warc_path: Path) -> Path:
     return warc_path.with_name(warc_path.name.removesuffix(OPEN_SUFFIX).removesuffix(".warc.gz") + ".cdxj")
 
 
-def finalize_file(open_path: Path) -> Path:
-    """Index a complete ``NAME.open`` file with cdxj-indexer, then rename index and file to their final names.
+def without_open_suffix(open_path: Path) -> Path:
+    """The name a ``NAME.open`` file gets once complete."""
+    return open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
 
-    The index is renamed first, so a final WARC name always has its index beside it.
+
+def finalize_file(open_path: Path, index_lines: Iterable[str]) -> Path:
+    """Write the CDXJ index of a complete ``NAME.open`` file from its lines, then rename index and file.
+
+    The lines are sorted as cdxj-indexer sorts them. The index is renamed first, so a final WARC name always has its
+    index beside it.
     """
-    from cdxj_indexer.main import write_cdx_index
-
-    final = open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
+    final = without_open_suffix(open_path)
     index_open = cdxj_path(final).with_name(cdxj_path(final).name + OPEN_SUFFIX)
     try:
         with index_open.open("w", encoding="utf-8") as stream:
-            write_cdx_index(stream, [str(open_path)], {"sort": True, "filename": final.name})
+            stream.writelines(sorted_index(index_lines))
     except BaseException:
         index_open.unlink(missing_ok=True)
         raise
     index_open.rename(cdxj_path(final))
     open_path.rename(final)
     return final
+
+
+def reindex_file(open_path: Path) -> Path:
+    """Finalize a complete ``NAME.open`` file left by a killed run (no index lines at hand): cdxj-indexer reads it."""
+    from cdxj_indexer.main import write_cdx_index
+
+    index = io.StringIO()
+    write_cdx_index(index, [str(open_path)], {"sort": True, "filename": without_open_suffix(open_path).name})
+    return finalize_file(open_path, index.getvalue().splitlines(keepends=True))
 
 
 def is_locked(path: Path) -> bool:
@@ -151,7 +170,7 @@ def repair_open_files(directory: Path) -> list[Path]:
         with open_path.open("r+b") as stream:
             stream.truncate(end)
             os.fsync(stream.fileno())
-        final = finalize_file(open_path)
+        final = reindex_file(open_path)
         logger.warning("archive: repaired %s (kept %d of %d bytes)", final.name, end, size)
         finalized.append(final)
     return finalized
@@ -161,7 +180,7 @@ class _OpenFile:
     """The WARC file currently being written, locked against repair by other processes.
 
     Unbuffered: what :meth:`append` reports written is in the file, and a failed append leaves nothing in a buffer
-    that could land later.
+    that could land later. ``index_lines`` holds the CDXJ lines of the records appended so far.
     """
 
     def __init__(self, path: Path, opened_at: float) -> None:
@@ -171,6 +190,7 @@ class _OpenFile:
         fcntl.flock(self.stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.size = 0  # end of the last complete gzip member
         self.opened_at = opened_at
+        self.index_lines: list[str] = []
 
     def append(self, members: bytes) -> int:
         """Write complete gzip members; return their offset. On failure, cut the file back to ``size`` and raise."""
@@ -195,10 +215,10 @@ class _OpenFile:
             return False
 
     def finalize(self) -> Path:
-        """Fsync, index, rename to the final name; the lock is released (the file closed) even when this fails."""
+        """Fsync, write the index, rename to the final name; the lock is released (file closed) even if this fails."""
         with self.stream:
             os.fsync(self.stream.fileno())
-            finalize_file(self.open_path)
+            finalize_file(self.open_path, self.index_lines)
         return self.final_path
 
     def abandon(self) -> None:
@@ -298,13 +318,15 @@ class RotatingWarcWriter:
         return self._append(records)
 
     def _append(self, records: Sequence[Record]) -> list[Written]:
-        """Compress, then write the group in one piece: all of it lands in the file, or none."""
+        """Compress, then write the group in one piece: all of it lands in the file, or none; index what landed."""
         members = [gzip_member(record.serialize(), self.level) for record in records]
         offset = self.current.append(b"".join(members))
-        name, written = self.current.final_path.name, []
+        name, written, index_lines = self.current.final_path.name, [], []
         for record, member in zip(records, members, strict=True):
             written.append(Written(name, offset, len(member), record.record_id, record.payload_digest, record.date))
+            index_lines.append(cdxj_line(record, name, offset, len(member)))
             offset += len(member)
+        self.current.index_lines.extend(line for line in index_lines if line)
         return written
 
     def _open(self) -> None:

@@ -12,8 +12,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import writer as writer_module
-from archive.writer import RotatingWarcWriter, complete_members_end, is_locked, repair_open_files
+from archive.writer import RotatingWarcWriter, cdxj_path, complete_members_end, is_locked, repair_open_files
 from tests.archive.conftest import INFO, warcio_check
+from tests.archive.test_cdxj import cdxj_indexer_index
 from tests.archive.test_writer import HEAD
 
 ENOSPC = OSError(errno.ENOSPC, "No space left on device")
@@ -74,6 +75,7 @@ def test_failed_write_is_cut_back_and_later_writes_follow_the_last_complete_reco
     assert writer.failures == 2 and not writer._thread.is_alive()
     warcio_check(path)
     assert uris(path) == ["http://e.org/1", "http://e.org/1", "http://e.org/4", "http://e.org/4"]
+    assert cdxj_path(path).read_text() == cdxj_indexer_index(path)  # the failed groups left no index line
 
 
 def test_a_torn_file_that_cannot_be_cut_back_is_left_for_repair(tmp_path, caplog):
@@ -101,7 +103,7 @@ def test_finalize_failure_at_close_is_logged_and_releases_the_file(tmp_path, cap
     writer.write(pair(writer, 1)).result(timeout=10)
     left = writer.current
 
-    def disk_full(path):
+    def disk_full(path, index_lines):
         raise ENOSPC
 
     monkeypatch.setattr(writer_module, "finalize_file", disk_full)
