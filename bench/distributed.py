@@ -41,7 +41,8 @@ def crawl(server: Nginx, urls_file: Path, work: Path, workers: int) -> Run:
             folder.mkdir(parents=True)
             extra = {"REDIS_URL": redis_server.url, "NEWSVAULT_REDIS_POLL_INTERVAL": "0.3"}
             jobs.append((pipeline_command(urls_file, folder, extra), crawl_env(server.env()), folder))
-        return run_together(f"{workers} worker(s)", jobs, count=lambda stats: items_written(work))
+        label = f"full pipeline, {workers} scrapy-redis worker(s) sharing one queue"
+        return run_together(label, jobs, count=lambda stats: items_written(work))
     finally:
         redis_server.stop()
 

@@ -1,16 +1,16 @@
 """Crawl throughput in one run: the full pipeline vs plain Scrapy vs ``wget -r --warc-file``, on the nginx bench site.
 
-Run: ``.venv/bin/python bench/throughput.py [--pages 5000] [--work DIR]``. Four measurements, one after the other,
+Run: ``.venv/bin/python bench/throughput.py [--pages 5000] [--work DIR]``. Five measurements, one after the other,
 of the same article pages (``bench/site.py``), each wall clock from process start to exit (startup included):
 
 1. plain Scrapy (``bench/plain_spider.py``: fetch only, Scrapy's defaults), 1 process;
 2. the full pipeline, ``scrapy crawl sputnik -a mode=urls`` (fetch, extract, WARC, JSONL, state, manifest), 1 process;
-3. the full pipeline as 2 processes started together, each on half of the URL list (the scrapy-redis distributed
-   mode is not in the tree yet; this is the stand-in);
-4. ``wget -r -l 1 --warc-file`` from the site's index page (archives, extracts nothing).
+3. the full pipeline as 2 independent processes started together, each on half of the URL list;
+4. the full pipeline as 2 scrapy-redis workers sharing one queue on a local redis-server (``REDIS_URL``);
+5. ``wget -r -l 1 --warc-file`` from the site's index page (archives, extracts nothing).
 
-Both Scrapy runs share ``bench.crawls.CRAWL_SETTINGS`` (concurrency 16, no autothrottle). Targets: (2) >= 0.7 x (1);
-(3) >= 1.0 x (4). Everything is written under ``--work`` (default: a fresh folder in ./data/bench/).
+The Scrapy runs share ``bench.crawls.CRAWL_SETTINGS`` (concurrency 16, no autothrottle). Targets: (2) >= 0.7 x (1);
+(3) and (4) >= 1.0 x (5). Everything is written under ``--work`` (default: a fresh folder in ./data/bench/).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from bench.crawls import (
     run_together,
     uptime,
 )
+from bench.distributed import crawl as redis_workers_crawl
 from bench.site import Nginx, generate
 
 PIPELINE_VS_PLAIN = 0.7
@@ -119,6 +120,9 @@ def main() -> None:
             size = sum(f.stat().st_size for f in (work / "site" / "a").iterdir()) / args.pages / 1024
             print(f"{args.pages} article pages of {size:.0f} KB on average, nginx on {server.proxy}")
             plain, one, two = scrapy_runs(server.env(), work, full, halves, args.pages)
+            shared = redis_workers_crawl(server, full, work / "redis-workers", 2)
+            print(shared.describe())
+            check_pipeline(shared, args.pages)
             wget = wget_run(server, work / "wget")
             print(wget.describe())
     finally:
@@ -127,9 +131,11 @@ def main() -> None:
     print(f"uptime: {uptime()}")
     print(f"full pipeline / plain Scrapy, per process: {verdict(one.rate / plain.rate, PIPELINE_VS_PLAIN)}")
     print(f"full pipeline 2 processes / wget --warc-file: {verdict(two.rate / wget.rate, WORKERS_VS_WGET)}")
+    shared_vs_wget = verdict(shared.rate / wget.rate, WORKERS_VS_WGET)
+    print(f"full pipeline 2 scrapy-redis workers / wget --warc-file: {shared_vs_wget}")
     print(f"full pipeline 1 process / wget --warc-file: {one.rate / wget.rate:.2f}x (no target)")
     print("CPU per page, less sensitive to other load on the machine (ms, the server's CPU not included):")
-    print("  " + ", ".join(f"{run.label} {run.cpu_ms:.1f}" for run in (plain, one, two, wget)))
+    print("  " + ", ".join(f"{run.label} {run.cpu_ms:.1f}" for run in (plain, one, two, shared, wget)))
 
 
 if __name__ == "__main__":
