@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 def doc(text: str, **kwargs: Any) -> Any:
@@ -99,6 +99,10 @@ class RelatedLink:
     datePublishedRaw: str | None = doc("The date text or attribute exactly as the page shows it.", default=None)
     kind: str = doc("Where the link sits: `inlineCard`, `readAlso` or `newsfeed`.", default="inlineCard")
     position: int = doc("1-based position of the link within its kind, in page order.", default=1)
+    image: Image | None = doc(
+        "The picture the link shows (inline cards), with its caption, alt text and credit; null when none is shown.",
+        default=None,
+    )
 
 
 @dataclass

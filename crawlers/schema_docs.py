@@ -21,6 +21,11 @@ RULES = """\
   this project does not make: old loaders keep working on new lines (ignore unknown keys).
 - Lines are UTF-8 (no BOM, no ASCII escapes), one JSON object per line (JSON Lines). `id` is stable across runs:
   deduplicate on it.
+
+## Versions
+
+- `1.1.0`: `RelatedLink.image`, the picture an inline card shows (before, the card's picture was not kept).
+- `1.0.0`: the first version.
 """
 
 

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from crawlers import items
 from tests.pipelines.conftest import REPO, crawl_command, crawl_env
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -48,7 +49,7 @@ def test_jsonl_and_manifest_go_to_s3(crawl, s3):
     assert jsonl_key.startswith("testoutlet/good/") and jsonl_key.endswith(".jsonl")
     assert manifest_key == jsonl_key.removesuffix(".jsonl") + ".manifest.json"
     lines = client.get_object(Bucket="items", Key=jsonl_key)["Body"].read().decode("utf-8").splitlines()
-    assert len(lines) == 5 and all(json.loads(line)["schemaVersion"] == "1.0.0" for line in lines)
+    assert len(lines) == 5 and all(json.loads(line)["schemaVersion"] == items.SCHEMA_VERSION for line in lines)
     manifest = json.loads(client.get_object(Bucket="items", Key=manifest_key)["Body"].read())
     assert manifest["files"]["items"] == [{"uri": f"s3://items/{jsonl_key}", "items": 5}]
     assert manifest["exitCode"] == 0 and manifest["status"] == "finished"

@@ -119,10 +119,10 @@ class SputnikPage:
         match = _DATELINE.match(body.text[0]) if body.text else None
         return norm(match.group("source")) if match else None
 
-    def related_links(self, kind: str, entries: list[tuple[str | None, str | None, str | None, datetime | None]]):
-        """RelatedLink items of one kind from ``(url, headline, raw date, instant)``, numbered from 1."""
+    def related_links(self, kind: str, entries: list[tuple]) -> list[RelatedLink]:
+        """RelatedLink items of one kind from ``(url, headline, raw date, instant[, image])``, numbered from 1."""
         links = []
-        for url, headline, raw, instant in entries:
+        for url, headline, raw, instant, *image in entries:
             if url:
                 links.append(
                     RelatedLink(
@@ -132,6 +132,7 @@ class SputnikPage:
                         datePublishedRaw=raw,
                         kind=kind,
                         position=len(links) + 1,
+                        image=image[0] if image else None,
                     )
                 )
         return links

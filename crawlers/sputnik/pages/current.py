@@ -128,7 +128,7 @@ class CurrentPage(SputnikPage):
         raw = text_of(date_el)
         unixtime = date_el.get("data-unixtime") if date_el is not None else None
         url = absolute(link.get("href"), self.url) if link is not None else None
-        return url, title, raw, (raw, unixtime)
+        return url, title, raw, (raw, unixtime), self._image(block)
 
     # --- images -------------------------------------------------------------------------------------------
 
@@ -257,7 +257,8 @@ class CurrentPage(SputnikPage):
             tags = [Link(name=t) for t in self.meta.get("article:tag", [])]
         breadcrumbs = self.breadcrumbs()
         related = self.related_links(
-            "inlineCard", [(url, title, raw, entry_instant(*when, published)) for url, title, raw, when in cards]
+            "inlineCard",
+            [(url, title, raw, entry_instant(*when, published), image) for url, title, raw, when, image in cards],
         )
         lenta = self.page_divs.by_id.get("widgetLenta")
         lenta = lenta if lenta is not None else self.page_divs.first("lenta")

@@ -27,6 +27,7 @@ from crawlers.sputnik.pages.html import (
     prop,
     text_content,
     text_of,
+    to_int,
     xp,
 )
 
@@ -42,6 +43,7 @@ _ITEMS = xp("./li")
 _INJECT_LINK = xp(".//*[cls(b-inject__content)]//a[@href]")
 _INJECT_CONTENT = xp(".//*[cls(b-inject__content)]")
 _INJECT_PHOTO = xp(".//*[cls(b-inject-foto)]")
+_INJECT_MEDIA = xp(".//*[cls(b-inject__media)]")
 _INJECT_CREDIT = xp(".//*[cls(b-inject__copy)]")
 _DATE = xp(".//time[cls(b-article__refs-date)]")
 _DATE_MODIFIED = xp('.//time[@itemprop="dateModified"]')
@@ -103,20 +105,17 @@ class LegacyPage(SputnikPage):
         classes = child.get("class") or ""
         if "b-inject" in classes:
             link = first(child, _INJECT_LINK)
-            if link is not None:
-                cards.append((absolute(link.get("href"), self.url), text_of(link), None, None))
+            if link is not None:  # a linked inject is an inline card; its picture is the card's
+                media = first(child, _INJECT_MEDIA)
+                img = first(media, _IMG) if media is not None else None
+                caption = img.get("title") or img.get("alt") if img is not None else None
+                image = self._inject_image(child, media, img, norm(caption or "") or None)
+                cards.append((absolute(link.get("href"), self.url), text_of(link), None, None, image))
             photo = first(child, _INJECT_PHOTO)
             img = first(photo, _IMG) if photo is not None else None
-            src = next((el.get("data-src") for el in (photo, img) if el is not None and el.get("data-src")), None)
-            if src:  # a photo block without a source (no data-src, no img) holds no image
-                images.append(
-                    Image(
-                        url=absolute(src, self.url),
-                        caption=text_of(first(child, _INJECT_CONTENT)),
-                        credit=text_of(first(child, _INJECT_CREDIT)),
-                        alt=img.get("alt") if img is not None else None,
-                    )
-                )
+            image = self._inject_image(child, photo, img, text_of(first(child, _INJECT_CONTENT)))
+            if image:
+                images.append(image)
         elif "b-disclaimer" in classes or "b-banner" in classes:
             return
         elif child.tag in _BLOCK_TAGS:
@@ -156,6 +155,23 @@ class LegacyPage(SputnikPage):
             credit=text_of(self.blocks.first("b-article__header-copy")),
             alt=img.get("alt"),
             crops=[c for c in crops if c.url],
+        )
+
+    def _inject_image(self, inject, frame, img, caption: str | None) -> Image | None:
+        """The picture of an inject: its lazy-loaded ``data-src`` (the ``src`` is a placeholder), the inject's credit.
+
+        None for a frame without a source (no ``data-src``, no img).
+        """
+        src = next((el.get("data-src") for el in (frame, img) if el is not None and el.get("data-src")), None)
+        if not src:
+            return None
+        return Image(
+            url=absolute(src, self.url),
+            caption=caption,
+            credit=text_of(first(inject, _INJECT_CREDIT)),
+            alt=img.get("alt") if img is not None else None,
+            width=to_int(img.get("width")) if img is not None else None,
+            height=to_int(img.get("height")) if img is not None else None,
         )
 
     def newsfeed(self) -> list:

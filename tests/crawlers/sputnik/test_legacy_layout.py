@@ -113,6 +113,15 @@ def test_interview_questions_cards_and_photo():
         (2, "Alijew: Baku wird niemals der "),
     ]
     assert cards[0].url.startswith("https://de.sputniknews.com/politik/20201014328163691-")
+    # each card keeps its lazy-loaded picture (data-src, not the svg placeholder), caption and credit
+    assert cards[0].image.url.endswith("/328166254_0:259:1280:939_705x375_80_0_0_c018c425ae40c53800abb09678bd5ba5.jpg")
+    assert (cards[0].image.caption, cards[0].image.credit) == ("Armenische Milizen in Bergkarabach", "© Sputnik")
+    assert (cards[1].image.credit, cards[1].image.width, cards[1].image.height) == (
+        "© Sputnik / Alexej Witwizkij",
+        705,
+        375,
+    )
+    assert not {c.image.url for c in cards} & {i.url for i in article.images}
     photo = article.images[1]
     assert photo.credit == "© Sputnik / Wladimir Trefilow"
     assert photo.caption.startswith("Der armenische Premier Nikol Paschinjan spricht per Videokonferenz")

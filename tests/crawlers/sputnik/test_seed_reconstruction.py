@@ -72,6 +72,20 @@ def test_inline_card_resolved_from_yesterday():
     assert (card.datePublishedRaw, card.datePublished) == ("Yesterday, 22:14 GMT", "2021-12-27T22:14:00+00:00")
 
 
+def test_inline_card_keeps_its_picture_and_caption_out_of_the_article_images():
+    card = next(r for r in item(SEED).related if r.kind == "inlineCard")
+    caption = (
+        "Malian soldiers of the 614th Artillery Battery are pictured during a training session on a D-30 howitzer with "
+        "the European Union Training Mission (EUTM), to fight jihadists, in the camp of Sevare, Mopti region, in Mali "
+        "March 23, 2021."
+    )
+    assert card.image.url.startswith("https://cdnn1.img.sputniknews.com/img/07e5/0c/1b/1091846569_")
+    assert card.image.caption == caption  # the seed page's card text, without the site suffix of the alt text
+    assert card.image.alt == caption + " - Sputnik International, 1920, 27.12.2021"
+    assert (card.image.width, card.image.height, card.image.credit) == (600, 338, None)
+    assert card.image.url not in [image.url for image in item(SEED).images]
+
+
 def test_inline_card_date_without_unixtime_resolves_from_the_page_date():
     html = read(SEED).replace(b'data-unixtime="1640643240"', b"")
     card = next(r for r in extract_article(html, URLS[SEED]).related if r.kind == "inlineCard")
