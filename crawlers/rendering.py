@@ -179,6 +179,7 @@ class RenderingMiddleware:
             "ignore_https_errors": settings.getbool("NEWSVAULT_RENDER_IGNORE_HTTPS_ERRORS"),
             "service_workers": "block",  # a service worker would answer from its cache, unseen by the archive
         }
+        self.fallback = settings.getbool("NEWSVAULT_RENDER_FALLBACK", True)
         self.generation = 0
         self.started = 0  # pages started in the current generation's context
         self.open_pages: Counter[str] = Counter()
@@ -220,10 +221,12 @@ class RenderingMiddleware:
             await self._release(request)
         return response
 
-    async def process_exception(self, request: Request, exception: Exception) -> None:
-        """Count timeouts and other browser failures; close the page either way."""
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        """Count timeouts and other browser failures and close the page; then, unless ``NEWSVAULT_RENDER_FALLBACK``
+        is off, fetch the URL once more without the browser, so that its HTTP exchange is archived and its HTML
+        extracted (``newsvault/render/fallbacks``)."""
         if BROWSER_RESPONSES not in request.meta:
-            return
+            return None
         if isinstance(exception, PlaywrightTimeoutError):
             self.stats.inc_value("newsvault/render/timeouts")
             logger.warning("Rendering timed out: %s (%s)", request.url, str(exception).splitlines()[0])
@@ -231,6 +234,12 @@ class RenderingMiddleware:
             self.stats.inc_value("newsvault/render/errors")
             logger.warning("Rendering failed: %s (%r)", request.url, exception)
         await self._release(request)
+        if not self.fallback:
+            return None
+        self.stats.inc_value("newsvault/render/fallbacks")
+        logger.warning("Fetching %s without the browser instead", request.url)
+        meta = {key: value for key, value in request.meta.items() if key != "playwright_context"}
+        return request.replace(meta={**meta, "playwright": False}, dont_filter=True)
 
     async def _release(self, request: Request) -> None:
         """Close the request's page; close its context once it is an old generation with no page left open."""

@@ -119,6 +119,7 @@ NEWSVAULT_RENDER_EDITIONS = []  # edition codes rendered in the browser; ["*"] f
 NEWSVAULT_RENDER_PAGE_TYPES = ["article"]  # of those editions: "article", "home"
 NEWSVAULT_RENDER_BROWSER = "/usr/bin/chromium"  # Debian's Chromium; `playwright install` is never used
 NEWSVAULT_RENDER_TIMEOUT = 30  # seconds for navigation and each page method; a timeout is counted and the page closed
+NEWSVAULT_RENDER_FALLBACK = True  # after a timeout or browser error, fetch the page once without the browser
 NEWSVAULT_RENDER_WAIT = "networkidle"  # load state awaited after scrolling to the end: load, domcontentloaded, ...
 NEWSVAULT_RENDER_CONTEXT_PAGES = 100  # a browser context (cookies, cache, memory) is replaced after this many pages
 NEWSVAULT_RENDER_MAX_PAGES = 4  # pages open at once

@@ -23,7 +23,13 @@ from tests.pywb import pywb_collection
 CHROMIUM = Path("/usr/bin/chromium")
 JS_URL = "https://sputnikglobe.com/20240316/rendered-page-test-1117360000.html"
 HANG_URL = "https://sputnikglobe.com/20240316/never-finishes-loading-1117360001.html"
-FAST_RUN = {"ITEMS_MIN_ITEMS": "0", "ITEMS_MAX_ERROR_RATE": "1", "NEWSVAULT_RENDER_TIMEOUT": "4"}
+# The never-loading test page is a bare body: its fallback item has almost no fields, so coverage is not checked.
+FAST_RUN = {
+    "ITEMS_MIN_ITEMS": "0",
+    "ITEMS_MAX_ERROR_RATE": "1",
+    "NEWSVAULT_RENDER_TIMEOUT": "4",
+    "SPIDERMON_FIELD_COVERAGE_RULES": "{}",
+}
 
 
 def hanging_server() -> int:
@@ -86,8 +92,10 @@ def stats_of(log: str) -> str:
 
 def test_rendered_item_has_the_js_edition_list_and_newsfeed_unrendered_does_not(runs):
     rendered, plain, *_ = runs
-    assert [i["url"] for i in rendered.items] == [JS_URL], rendered.log
-    item = rendered.items[0]
+    assert sorted(i["url"] for i in rendered.items) == sorted([JS_URL, HANG_URL]), (
+        rendered.log
+    )  # the second by fallback
+    item = next(i for i in rendered.items if i["url"] == JS_URL)
     assert [e["country"] for e in item["languageEditions"]] == ["International", "Deutschland"]
     assert [e["code"] for e in item["languageEditions"]] == ["en", "de"]
     assert any(r["kind"] == "newsfeed" for r in item["related"])
@@ -104,6 +112,25 @@ def test_never_loading_page_times_out_is_counted_and_the_crawl_ends(runs):
     assert "'newsvault/render/timeouts': 1" in stats, rendered.log
     assert "'newsvault/render/pages': 1" in stats
     assert rendered.returncode == 0, rendered.log[-3000:]
+
+
+def test_a_page_the_browser_could_not_load_is_fetched_and_archived_without_it(runs):
+    rendered, _, root, proxied = runs
+    assert "'newsvault/render/fallbacks': 1" in stats_of(rendered.log), rendered.log
+    assert f"Fetching {HANG_URL} without the browser instead" in rendered.log
+    _, records = records_of(root)
+    [(http, body)] = [
+        (h, b) for t, w, h, b in records if t == "response" and w.get_header("WARC-Target-URI") == HANG_URL
+    ]
+    assert http.get_statuscode() == "200" and b'<div class="article__body">x</div>' in body
+    assert not [r for r in records if r[0] == "resource" and HANG_URL in r[1].get_header("WARC-Target-URI")]
+    assert len([r for r in proxied if r["url"] == HANG_URL]) == 2  # the browser's attempt, then the plain fetch
+    [item] = [i for i in rendered.items if i["url"] == HANG_URL]
+    assert item["archive"]["recordId"] == next(
+        w.get_header("WARC-Record-ID")
+        for t, w, _, _ in records
+        if t == "response" and w.get_header("WARC-Target-URI") == HANG_URL
+    )
 
 
 def records_of(root: Path) -> tuple[list[Path], list]:
@@ -137,7 +164,7 @@ def test_warc_holds_browser_responses_and_a_typed_rendered_dom(runs):
     assert dom_headers.get_header("WARC-Refers-To") == document_headers.get_header("WARC-Record-ID")
     assert dom_headers.get_header("Content-Type").startswith("text/html")
     assert b"lang-select__item-country" in dom and b"lenta__item" in dom
-    pointer = rendered.items[0]["archive"]
+    pointer = next(i for i in rendered.items if i["url"] == JS_URL)["archive"]
     assert pointer["recordId"] == document_headers.get_header("WARC-Record-ID")
     with open(files[0].parent / pointer["warcFilename"], "rb") as stream:
         stream.seek(pointer["offset"])
