@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -72,9 +72,11 @@ async def read_exchange(response, timeout: float = BODY_TIMEOUT) -> BrowserExcha
         return None
 
 
-async def read_exchanges(responses: Iterable, host: str, timeout: float = BODY_TIMEOUT) -> list[BrowserExchange]:
-    """The readable exchanges of ``host`` (the article's host) among a page's responses, in arrival order."""
-    wanted = [r for r in responses if urlsplit(r.url).hostname == host and urlsplit(r.url).scheme in ("http", "https")]
+async def read_exchanges(
+    responses: Iterable, keep: Callable[[str], bool], timeout: float = BODY_TIMEOUT
+) -> list[BrowserExchange]:
+    """The readable http(s) exchanges among a page's responses whose host ``keep`` accepts, in arrival order."""
+    wanted = [r for r in responses if (url := urlsplit(r.url)).scheme in ("http", "https") and keep(url.hostname or "")]
     found = await asyncio.gather(*(read_exchange(r, timeout) for r in wanted))
     return [exchange for exchange in found if exchange is not None]
 

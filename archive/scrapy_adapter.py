@@ -218,8 +218,15 @@ class WarcCapture:
         )
 
     async def page_rendered(self, request: Request, response: Response, browser_responses: list) -> None:
-        """Archive what the browser fetched from the page's host, and the rendered DOM beside the document."""
-        exchanges = await browser.read_exchanges(browser_responses, urlsplit(response.url).hostname)
+        """Archive what the browser fetched from the page's host and the outlet's other hosts and image CDNs (as the
+        spider's ``is_allowed_host`` says), and the rendered DOM beside the document."""
+        page_host = urlsplit(response.url).hostname
+        outlet_host = getattr(self.crawler.spider, "is_allowed_host", None)  # the outlet's hosts and image CDNs
+
+        def keep(host: str) -> bool:
+            return host == page_host or (outlet_host is not None and outlet_host(host))
+
+        exchanges = await browser.read_exchanges(browser_responses, keep)
         self.stats.inc_value("archive/rendered_pages")
         document = next((e for e in reversed(exchanges) if e.is_document), None)
         if document is None:

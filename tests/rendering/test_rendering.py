@@ -155,6 +155,9 @@ def test_warc_holds_browser_responses_and_a_typed_rendered_dom(runs):
     _, document_body, document_headers = responses[JS_URL]
     assert b'<div class="modal__lang" id="modalLang"></div>' in document_body  # as served, before scripts ran
     assert "https://sputnikglobe.com/services/widget/lenta/" in responses  # the page's own XHR
+    picture = "https://cdnn1.img.sputnikglobe.com/img/07e8/03/10/1117359999_0:0:1280:720_600x0_80_0_0_test.jpg"
+    picture_http, picture_body, _ = responses[picture]  # the outlet's image CDN, another host than the page's
+    assert picture_http.get_header("Content-Type") == "image/jpeg" and picture_body.startswith(b"\xff\xd8")
     widget_http = responses["https://sputnikglobe.com/services/widget/lenta/"][0]
     assert widget_http.get_header("Content-Encoding") is None  # decoded body: the header is masked
     for http, body, _ in responses.values():
