@@ -97,7 +97,7 @@ class GarbageCollectorTuning:
     its thresholds set to ``NEWSVAULT_GC_THRESHOLDS``.
 
     Each page allocates thousands of short-lived objects that reference counting frees anyway; at Python's default
-    threshold (700) the collector ran about 430 times per 1,000 pages and took about 0.45 ms of CPU per page
+    threshold (700) the collector ran about 430 times per 1,000 pages and took about 0.5 ms of CPU per page
     (bench/throughput.py, docs/benchmarks.md). Cyclic garbage is still collected, less often. An empty setting
     leaves the collector as Python configures it.
     """
