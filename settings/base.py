@@ -76,6 +76,7 @@ WARC_OPERATOR = ""
 ARCHIVE_PENDING_CAPTURES = 5000  # captures waiting for their item; older ones (pages yielding no item) are forgotten
 ARCHIVE_REVISIT_CACHE_SIZE = 10_000  # payload digests remembered for revisit records (least recently seen forgotten)
 WACZ_ENABLED = False  # also package the crawl's WARCs as a WACZ at close (ReplayWeb.page)
+ARCHIVE_PAGE_IMAGES = False  # also fetch and archive each article's pictures (main, body, inline cards) for replay
 EXTENSIONS = {**EXTENSIONS, "archive.scrapy_adapter.WarcCapture": 0}
 ITEM_PIPELINES = {**ITEM_PIPELINES, "archive.scrapy_adapter.ArchivePointerPipeline": 800}
 

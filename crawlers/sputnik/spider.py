@@ -24,6 +24,7 @@ from crawlers import rendering
 from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
 from crawlers.distributed import seeds_this_round
 from crawlers.errors import NotAnArticle, UnreadablePage
+from crawlers.items import Article
 from crawlers.sputnik import editions as edition_table
 from crawlers.sputnik import pages, urls
 from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
@@ -65,6 +66,7 @@ class SputnikSpider(scrapy.Spider):
         if spider.render_all:
             crawler.settings.set("NEWSVAULT_RENDER_EDITIONS", ["*"], priority="cmdline")
         spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
+        spider.page_images = crawler.settings.getbool("ARCHIVE_PAGE_IMAGES")
         return spider
 
     def is_allowed_host(self, host: str) -> bool:
@@ -178,16 +180,37 @@ class SputnikSpider(scrapy.Spider):
             return
         stats.inc_value("newsvault/pages/article")
         try:
-            yield pages.extract_article(
+            article = pages.extract_article(
                 response.body, response.url, encoding=response.encoding, http_status=response.status
             )
         except NotAnArticle as e:
             stats.inc_value("newsvault/pages/not_an_article")
             logger.info("Not an article: %s (%s)", response.url, e)
             self._record(response, None, emitted=False)
+            return
         except UnreadablePage as e:
             stats.inc_value("newsvault/pages/unreadable")
             logger.warning("Unreadable page: %s (%s)", response.url, e)
+            return
+        yield article
+        if self.page_images:
+            yield from self._picture_requests(article)
+
+    def _picture_requests(self, article: Article) -> Iterable[scrapy.Request]:
+        """The article's pictures (main, body, inline cards) as page requisites to archive (``ARCHIVE_PAGE_IMAGES``).
+
+        Low priority; the same picture on several pages is fetched once per run (Scrapy's duplicate filter), and
+        hosts off the editions and their image CDNs are dropped like any other request.
+        """
+        pictures = [article.mainImage, *article.images, *(link.image for link in article.related)]
+        wanted = (p.url for p in pictures if p is not None and p.url.startswith(("https://", "http://")))
+        for url in dict.fromkeys(wanted):
+            self.crawler.stats.inc_value("newsvault/page_images/requested")
+            yield scrapy.Request(url, self.parse_picture, priority=-10)
+
+    def parse_picture(self, response: Response) -> None:
+        """Nothing to extract: the archive captured the exchange when it was downloaded."""
+        self.crawler.stats.inc_value("newsvault/page_images/archived")
 
     def article_failed(self, failure: Failure) -> None:
         """A 404 or 410 is final for this version (recorded, so unchanged discovery does not ask again)."""
