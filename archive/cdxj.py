@@ -80,7 +80,9 @@ def cdxj_line(record: Record, filename: str, offset: int, length: int) -> str | 
     status = head.get_statuscode() if head else None
     digest = fields.get("warc-payload-digest")
     if digest is None and record.record_type != "revisit":  # warcio computes it; never for a revisit
-        digest = sha1_digest(record.block[payload_start:])
+        # the payload is the whole block (metadata, resource records): its block digest is already that sha1
+        whole = payload_start == 0 and fields.get("warc-block-digest")
+        digest = whole or sha1_digest(record.block[payload_start:])
     index = {"url": url, "mime": mime, "status": status, "digest": digest}
     index = {name: value for name, value in index.items() if value is not None}
     index.update(length=str(length), offset=str(offset), filename=filename)
