@@ -7,9 +7,11 @@ from urllib.parse import urljoin
 
 import lxml.html
 import pytest
+from lxml import etree
 from parsel import Selector
 
-from crawlers.sputnik.pages import parse_newsfeed
+from crawlers.sputnik import pages
+from crawlers.sputnik.pages import common, current, legacy, newsfeed, parse_newsfeed
 from crawlers.sputnik.pages.html import absolute, decode, microdata, norm, parse, parse_page, text_content
 from tests.crawlers.sputnik.conftest import SEED, URLS, read
 
@@ -86,3 +88,24 @@ def test_non_utf8_and_damaged_bytes_take_the_decoded_text():
     assert parse_page(page.encode("cp1251")).findtext(".//p") == "Привет"
     damaged = ("<html><body><p>" + "Привет " * 40).encode() + b"\xff</p></body></html>"  # one invalid byte
     assert parse_page(damaged).findtext(".//p").endswith("Привет \ufffd")
+
+
+def _compiled_xpaths() -> list:
+    """Every module-level compiled XPath of the page objects."""
+    modules = (pages, common, current, legacy, newsfeed)
+    return [value for module in modules for value in vars(module).values() if isinstance(value, etree.XPath)]
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+def test_descendant_axis_finds_what_the_double_slash_found(name):
+    root = parse(read(name), "utf-8")
+    contexts = [root, *root.iter("div")][::7]  # the document and a sample of subtrees
+    checked = 0
+    for compiled in _compiled_xpaths():
+        if "/descendant::" not in compiled.path:
+            continue
+        plain = etree.XPath(compiled.path.replace("/descendant::", "//"))
+        for node in contexts:
+            assert compiled(node) == plain(node), compiled.path
+        checked += 1
+    assert checked >= 20
