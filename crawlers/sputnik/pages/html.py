@@ -22,6 +22,7 @@ _URL_UNSAFE = frozenset("\t\r\n")  # urlsplit drops these, so such hrefs take th
 _INLINE_TAGS = {"a", "b", "strong", "i", "em", "u", "sub", "sup", "br", "span", "font", "abbr", "mark", "s", "q"}
 _KEEP_TAGS = {"a", "b", "strong", "i", "em", "sub", "sup", "q"}  # kept in articleBodyHtml; the rest unwrapped
 _SKIP_TAGS = {"script", "style", "noscript", "svg", "iframe", "template", "button", "form", "input"}
+_NON_SPACE = re.compile(r"\S")
 
 
 def _decoded(body: bytes | str, encoding: str | None) -> tuple[str, bool]:
@@ -34,13 +35,14 @@ def _decoded(body: bytes | str, encoding: str | None) -> tuple[str, bool]:
             raise UnreadablePage("binary input (NUL bytes), not an HTML page")
         content_type = f"text/html; charset={encoding}" if encoding else None
         charset, text = html_to_unicode(content_type, body)
-    stripped = text.strip()
-    if not stripped:
+    # the checks of the stripped text, without copying it: \S is what str.strip() keeps (Py_UNICODE_ISSPACE)
+    content = _NON_SPACE.search(text)
+    if content is None:
         raise UnreadablePage("empty body")
-    if "<" not in stripped[:4096]:
+    if text.find("<", content.start(), content.start() + 4096) < 0:
         raise UnreadablePage("no HTML markup in the input")
-    replaced = stripped.count("\ufffd")
-    if replaced > len(stripped) // 20:
+    replaced = text.count("\ufffd") if "\ufffd" in text else 0  # "in" is a fast search; count a slower loop
+    if replaced and replaced > len(text.strip()) // 20:
         raise UnreadablePage("undecodable input (more than 5% replacement characters); pass the right encoding")
     return text, charset == "utf-8" and replaced == 0
 

@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 from parsel import Selector
 
+from crawlers.errors import UnreadablePage
 from crawlers.sputnik import pages
 from crawlers.sputnik.pages import common, current, legacy, newsfeed, parse_newsfeed
 from crawlers.sputnik.pages.html import absolute, decode, microdata, norm, parse, parse_page, text_content
@@ -109,3 +110,40 @@ def test_descendant_axis_finds_what_the_double_slash_found(name):
             assert compiled(node) == plain(node), compiled.path
         checked += 1
     assert checked >= 20
+
+
+def _obvious_check(text: str) -> str | None:
+    """The checks of ``_decoded`` written on a stripped copy: the error message, or None."""
+    stripped = text.strip()
+    if not stripped:
+        return "empty body"
+    if "<" not in stripped[:4096]:
+        return "no HTML markup in the input"
+    if stripped.count("\ufffd") > len(stripped) // 20:
+        return "undecodable input"
+    return None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " \n\t\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000",
+        "\u200b<p>",  # a zero-width space is not whitespace
+        " " * 5000 + "<p>x</p>",
+        "x" * 4095 + "<p>",
+        "x" * 4096 + "<p>",
+        "\n" * 10 + "x" * 4095 + "<p>" + " " * 50,
+        "<p>" + "\ufffd" * 10 + "a" * 190,  # 10 of 203: not more than 5%
+        "<p>" + "\ufffd" * 11 + "a" * 190,
+        " " * 400 + "<p>" + "\ufffd" * 10 + "a" * 190 + " " * 400,  # whitespace does not dilute the share
+        "<p>\ufffd",
+    ],
+)
+def test_decoding_checks_match_the_stripped_copy(text):
+    expected = _obvious_check(text)
+    if expected is None:
+        assert decode(text) == text
+    else:
+        with pytest.raises(UnreadablePage, match=expected):
+            decode(text)
