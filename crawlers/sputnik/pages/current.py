@@ -7,6 +7,7 @@ microdata ``articleBody`` (glued, no paragraph breaks) and ``speakable`` are nev
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from crawlers import dates
@@ -43,8 +44,6 @@ _UNIXTIME = xp(".//*[@data-unixtime]")
 _INFO_MODIFIED = xp(".//*[cls(article__info-date-modified)]")
 _AUTHOR_NAME = xp(".//*[cls(article__author-name)]")
 _BREADCRUMBS = xp('//li[@itemprop="itemListElement"]')
-_LANG_REGION_TITLE = xp(".//*[cls(lang-select__region-title)]")
-_LANG_ITEMS = xp(".//*[cls(lang-select__item)]")
 _TAGS = xp(".//ul[cls(tags)]//a[cls(tag__text)] | .//div[cls(article__tags)]//a")
 
 
@@ -58,7 +57,7 @@ class CurrentPage(SputnikPage):
         start = anchor if anchor is not None else self.root
         self.article = first(start, _ARTICLE_UP, _ARTICLE_ANY, default=self.root)
         self.divs = ClassIndex(self.article.iterdescendants("div"))  # the article's blocks, by class
-        self.page_divs = ClassIndex(self.root.iter("div"), ids=True)  # the page furniture: editions, newsfeed
+        self.lenta, self.lang_regions = _page_furniture(self.root)
         metas = (div for div in self.divs.all("article__meta") if div.get("itemscope") is not None)
         scope = next(metas, None)
         if scope is None:
@@ -223,9 +222,10 @@ class CurrentPage(SputnikPage):
     def language_editions(self) -> list[LanguageEdition]:
         """The edition list (region headings, each with country / language / English language name)."""
         found = []
-        for region in self.page_divs.all("lang-select__region"):
-            region_name = text_of(first(region, _LANG_REGION_TITLE))
-            for entry in _LANG_ITEMS(region):
+        for region in self.lang_regions:
+            inside = ClassIndex(region.iterdescendants())  # one walk instead of two .//*[cls()] scans per region
+            region_name = text_of(inside.first("lang-select__region-title"))
+            for entry in inside.all("lang-select__item"):
                 parts = ClassIndex(entry.iter())
                 country = text_of(parts.first("lang-select__item-country"))
                 english = text_of(parts.first("lang-select__item-english"))
@@ -260,9 +260,7 @@ class CurrentPage(SputnikPage):
             "inlineCard",
             [(url, title, raw, entry_instant(*when, published), image) for url, title, raw, when, image in cards],
         )
-        lenta = self.page_divs.by_id.get("widgetLenta")
-        lenta = lenta if lenta is not None else self.page_divs.first("lenta")
-        related += parse_newsfeed(lenta, self.url, published) if lenta is not None else []
+        related += parse_newsfeed(self.lenta, self.url, published) if self.lenta is not None else []
         return {
             "headline": headline,
             "alternativeHeadline": alternative,
@@ -291,13 +289,33 @@ class CurrentPage(SputnikPage):
         }
 
 
+def _page_furniture(root) -> tuple:
+    """(the newsfeed: ``div#widgetLenta``, else the first ``div.lenta``; the edition list's ``div.lang-select__region``
+    blocks): one walk over the page's divs that splits only the class attributes that can match."""
+    by_id = by_class = None
+    regions = []
+    for div in root.iter("div"):
+        if by_id is None and div.get("id") == "widgetLenta":
+            by_id = div
+        classes = div.get("class")
+        if classes and ("lenta" in classes or "lang-select__region" in classes):
+            tokens = classes.split()
+            if by_class is None and "lenta" in tokens:
+                by_class = div
+            if "lang-select__region" in tokens:
+                regions.append(div)
+    return (by_id if by_id is not None else by_class), regions
+
+
 def _has_class(node, token: str) -> bool:
     """True for a ``div`` carrying this class token."""
     return node is not None and node.tag == "div" and token in (node.get("class") or "").split()
 
 
+@lru_cache(maxsize=256)
 def _edition_code(url: str | None, country: str | None, english: str | None) -> str | None:
-    """The edition table's code for a listed edition: by its link's host, else by its names."""
+    """The edition table's code for a listed edition: by its link's host, else by its names (every page of an
+    edition lists the same ones: cached)."""
     if url:
         found = editions.by_host(urlsplit(url).hostname or "")
         if found:

@@ -105,16 +105,13 @@ class ClassIndex:
     One pass in Python and dictionary look-ups instead of one XPath scan per field.
     """
 
-    def __init__(self, elements, *, ids: bool = False) -> None:
+    def __init__(self, elements) -> None:
         self.by_token: dict[str, list] = {}
-        self.by_id: dict[str, object] = {}  # first element per id, when ``ids`` is set
         for el in elements:
             classes = el.get("class")
             if classes:
                 for token in classes.split():
                     self.by_token.setdefault(token, []).append(el)
-            if ids and (name := el.get("id")):
-                self.by_id.setdefault(name, el)
 
     def all(self, token: str) -> list:
         """Every indexed element with this class token."""

@@ -101,6 +101,23 @@ def test_twenty_newsfeed_entries_with_times():
     assert feed[2].headline == HEADLINE
 
 
+def _feed(page: bytes) -> list:
+    return [r.url for r in extract_article(page, URLS[SEED]).related if r.kind == "newsfeed"]
+
+
+def test_the_newsfeed_block_is_div_widget_lenta_else_the_first_div_lenta():
+    page = read(SEED)
+    expected = _feed(page)
+    body = b'<body id="body" class="site_en m-page-article">'
+    decoy = b'<div class="x lenta"><div class="lenta__item"><a href="/d/">D</a></div></div>'
+    with_decoy = page.replace(body, body + decoy, 1)
+    assert with_decoy != page
+    assert _feed(with_decoy) == expected  # the id wins over an earlier div.lenta
+    without_id = with_decoy.replace(b'id="widgetLenta"', b"", 1)
+    assert _feed(without_id) == ["https://sputniknews.com/d/"]  # then the first div carrying the class token
+    assert _feed(page.replace(b'id="widgetLenta"', b"", 1)) == expected
+
+
 def test_thirty_language_editions_with_regions():
     listed = item(SEED).languageEditions
     assert len(listed) == 30
