@@ -9,7 +9,6 @@ and a response (or revisit) record per exchange. :class:`ArchivePointerPipeline`
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import socket
@@ -38,7 +37,7 @@ from archive.storage import Uploader, open_storage
 from archive.wacz import package_wacz
 from archive.writer import RotatingWarcWriter, Written, repair_open_files
 from crawlers import rendering
-from crawlers.items import ArchivePointer, to_dict
+from crawlers.items import ArchivePointer, to_json
 
 logger = logging.getLogger(__name__)
 
@@ -338,16 +337,8 @@ class ArchivePointerPipeline:
             message = "archive: item %s left without archive pointer, its capture was not written (%s)"
             logger.warning(message, adapter.get("url"), error)
             return item
-        adapter["archive"] = ArchivePointer(
-            warcUri=self.capture.archive_uri(written.filename),
-            warcFilename=written.filename,
-            recordId=written.record_id,
-            offset=written.offset,
-            length=written.length,
-            payloadDigest=written.payload_digest,
-            capturedAt=written.date,
-        )
-        payload = json.dumps(to_dict(item), ensure_ascii=False, sort_keys=True).encode()
+        adapter["archive"] = ArchivePointer.of(self.capture.archive_uri(written.filename), written)
+        payload = to_json(item, sort_keys=True)
         self.capture.write_metadata(adapter["url"], written.record_id, payload)
         self.stats.inc_value("archive/items_pointed")
         return item

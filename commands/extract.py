@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -12,7 +11,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawlers.errors import ExtractionError
-from crawlers.items import to_dict
+from crawlers.items import to_json
 from crawlers.sputnik.pages import extract_article
 
 
@@ -49,4 +48,4 @@ class Command(ScrapyCommand):
             sys.stderr.write(f"extract: {path}: {type(exc).__name__}: {exc}\n")
             self.exitcode = 1
             return
-        sys.stdout.write(json.dumps(to_dict(item), ensure_ascii=False) + "\n")
+        sys.stdout.buffer.write(to_json(item) + b"\n")

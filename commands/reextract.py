@@ -6,10 +6,10 @@ Emits one JSON line per article, like a crawl does, each with its ``archive`` po
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -17,10 +17,12 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
 from w3lib.encoding import http_content_type_encoding
 
-from archive.reader import iter_responses
+from archive.reader import MAX_BODY, ArchivedResponse, iter_responses
 from archive.storage import s3_client
 from crawlers.errors import ExtractionError, NotAnArticle
-from crawlers.items import ArchivePointer, to_dict
+from crawlers.items import ArchivePointer, Article, to_json
+
+Extractor = Callable[..., Article]  # extract_article's signature: (body, url, *, encoding, http_status, downloaded_at)
 
 
 class Command(ScrapyCommand):
@@ -54,44 +56,49 @@ class Command(ScrapyCommand):
         extract = load_object(opts.extractor)
         counts: Counter[str] = Counter()
         started = time.perf_counter()
-        out = open(opts.output, "w", encoding="utf-8") if opts.output else sys.stdout  # noqa: SIM115
+        max_body = self.settings.getint("DOWNLOAD_MAXSIZE") or MAX_BODY  # the crawl's cap (0, no cap: the default)
+        responses = iter_responses(args, lambda: s3_client(self.settings), max_body)
+        out = open(opts.output, "wb") if opts.output else sys.stdout.buffer  # noqa: SIM115
         try:
-            for response in iter_responses(args, lambda: s3_client(self.settings)):
-                counts["responses"] += 1
-                if response.status != 200 or "html" not in response.content_type:
-                    counts["skipped"] += 1
-                    continue
-                try:
-                    article = extract(
-                        response.body,
-                        response.url,
-                        encoding=http_content_type_encoding(response.content_type),  # as Scrapy decodes it live
-                        http_status=response.status,
-                        downloaded_at=response.captured_at,
-                    )
-                except NotAnArticle:
-                    counts["not_articles"] += 1
-                    continue
-                except Exception as error:  # one broken page must not stop a re-parse of years of archives
-                    counts["errors"] += 1
-                    kind = "" if isinstance(error, ExtractionError) else f"{type(error).__name__}: "
-                    print(f"reextract: {response.url}: {kind}{error}", file=sys.stderr)
-                    continue
-                article.archive = ArchivePointer(
-                    warcUri=response.warc_uri,
-                    warcFilename=response.filename,
-                    recordId=response.record_id,
-                    offset=response.offset,
-                    length=response.length,
-                    payloadDigest=response.payload_digest,
-                    capturedAt=response.warc_date,
-                )
-                out.write(json.dumps(to_dict(article), ensure_ascii=False) + "\n")
-                counts["items"] += 1
+            for line in reextracted(responses, extract, counts):
+                out.write(line)
         finally:
-            if out is not sys.stdout:
+            if out is not sys.stdout.buffer:
                 out.close()
         elapsed = time.perf_counter() - started
         rate = counts["responses"] / elapsed if elapsed else 0.0
         print(f"reextract: {dict(counts)} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
         self.exitcode = 1 if counts["errors"] else 0
+
+
+def reextracted(responses: Iterable[ArchivedResponse], extract: Extractor, counts: Counter[str]) -> Iterator[bytes]:
+    """A JSON line per article among ``responses``, with its ``archive`` pointer; ``counts`` says what became of each
+    response. A page that fails is reported on stderr and counted as an error; the loop goes on."""
+    for response in responses:
+        counts["responses"] += 1
+        if response.status != 200 or "html" not in response.content_type:
+            counts["skipped"] += 1
+            continue
+        if response.undecodable:
+            counts["undecodable"] += 1
+            print(f"reextract: {response.url}: body not decoded ({response.undecodable})", file=sys.stderr)
+            continue
+        try:
+            article = extract(
+                response.body,
+                response.url,
+                encoding=http_content_type_encoding(response.content_type),  # as Scrapy decodes it live
+                http_status=response.status,
+                downloaded_at=response.captured_at,
+            )
+        except NotAnArticle:
+            counts["not_articles"] += 1
+            continue
+        except Exception as error:  # one broken page must not stop a re-parse of years of archives
+            counts["errors"] += 1
+            kind = "" if isinstance(error, ExtractionError) else f"{type(error).__name__}: "
+            print(f"reextract: {response.url}: {kind}{error}", file=sys.stderr)
+            continue
+        article.archive = ArchivePointer.of(response.warc_uri, response)
+        counts["items"] += 1
+        yield to_json(article) + b"\n"

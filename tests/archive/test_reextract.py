@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import subprocess
 import sys
+from collections import Counter
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.reader import iter_responses
+from commands.reextract import reextracted
+from crawlers.sputnik.pages import extract_article
 from tests.archive.conftest import ROOT
 from tests.archive.fixture_warc import build_fixture_warc, fixture_pages
+from tests.archive.test_reader import write_exchanges
 
 
 def test_reextract_emits_items_with_resolving_pointers(tmp_path):
@@ -37,3 +43,14 @@ def test_reextract_emits_items_with_resolving_pointers(tmp_path):
         [record] = list(ArchiveIterator(io.BytesIO(chunk)))
         assert record.rec_headers.get_header("WARC-Record-ID") == pointer["recordId"]
         assert record.rec_headers.get_header("WARC-Target-URI") == item["url"]
+
+
+def test_an_undecodable_body_is_counted_and_the_loop_goes_on(tmp_path, capsys):
+    url, html = fixture_pages()[0]
+    bomb = gzip.compress(bytes(8 << 20))
+    write_exchanges(tmp_path, [("https://sputnikglobe.com/bomb", b"gzip", bomb), (url, b"gzip", gzip.compress(html))])
+    counts: Counter[str] = Counter()
+    lines = list(reextracted(iter_responses([str(tmp_path)], max_body=1 << 20), extract_article, counts))
+    assert counts == {"responses": 2, "undecodable": 1, "items": 1}
+    assert "bomb: body not decoded (gzip: decodes to more than 1048576 bytes)" in capsys.readouterr().err
+    assert json.loads(lines[0])["headline"] and lines[0].endswith(b"\n")

@@ -1,0 +1,77 @@
+"""Content-codings of archived bodies are undone as Scrapy undoes them live, and never beyond the size cap."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import brotli
+import pytest
+
+from archive.content import UndecodableBody, decode_content
+from archive.content import zstd as zstd_module
+
+HTML = b"<html><body>" + b"".join(b"<p>Sputnik %d</p>" % n for n in range(4000)) + b"</body></html>"
+LIMIT = 1 << 20
+
+
+def raw_deflate(data: bytes) -> bytes:
+    """Deflate with no zlib header, as some servers send ``deflate``."""
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [
+        ("gzip", gzip.compress(HTML)),
+        ("x-gzip", gzip.compress(HTML)),
+        ("GZIP", gzip.compress(HTML)),
+        ("deflate", zlib.compress(HTML)),
+        ("deflate", raw_deflate(HTML)),
+        ("br", brotli.compress(HTML)),
+        ("zstd", zstd_module.compress(HTML)),
+        ("gzip, br", brotli.compress(gzip.compress(HTML))),  # applied in that order, undone in reverse
+        ("identity", HTML),
+        ("", HTML),
+        ("x-unknown", HTML),  # Scrapy leaves codings it does not know in place
+    ],
+)
+def test_every_coding_scrapy_decodes_is_undone(coding, body):
+    assert decode_content(body, coding, LIMIT) == HTML
+
+
+def test_an_empty_body_stays_empty():
+    assert decode_content(b"", "gzip", LIMIT) == b""
+
+
+def test_a_truncated_gzip_stream_gives_what_it_holds():
+    packed = gzip.compress(HTML)
+    decoded = decode_content(packed[: len(packed) // 2], "gzip", LIMIT)
+    assert decoded and HTML.startswith(decoded) and len(decoded) < len(HTML)
+
+
+@pytest.mark.parametrize(
+    ("coding", "body", "reason"),
+    [
+        ("gzip", HTML, "gzip"),  # labelled gzip, sent plain
+        ("br", HTML, "br"),
+        ("zstd", HTML, "zstd"),
+        ("gzip", gzip.compress(HTML)[:12], "truncated before any data"),
+    ],
+)
+def test_a_body_that_does_not_decode_says_why(coding, body, reason):
+    with pytest.raises(UndecodableBody, match=reason):
+        decode_content(body, coding, LIMIT)
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress), ("zstd", zstd_module.compress)],
+)
+def test_a_bomb_stops_at_the_cap(coding, compress):
+    bomb = compress(bytes(64 * LIMIT))  # 64 MiB of zeros in a few kB
+    assert len(bomb) < LIMIT // 4
+    with pytest.raises(UndecodableBody, match=f"more than {LIMIT} bytes"):
+        decode_content(bomb, coding, LIMIT)
+    assert decode_content(compress(bytes(LIMIT)), coding, LIMIT) == bytes(LIMIT)  # exactly at the cap is fine
