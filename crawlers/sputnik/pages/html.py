@@ -158,15 +158,19 @@ def norm(text: str | None) -> str:
 
 
 def text_content(node) -> str:
-    """All the text inside an element (``lxml.html``'s ``text_content()``, for any element class)."""
-    return _STRING(node)
+    """All the text inside an element (``lxml.html``'s ``text_content()``, for any element class).
+
+    An element without children holds nothing but its ``.text`` (lxml joins adjacent text nodes): read directly,
+    a fifth of the cost of an XPath evaluation, for the many leaf elements (dates, titles, names) read this way.
+    """
+    return (node.text or "") if len(node) == 0 else _STRING(node)
 
 
 def text_of(node) -> str | None:
     """Normalized text content of an element (None if absent or empty); attribute values pass through ``norm``."""
     if node is None:
         return None
-    value = norm(node if isinstance(node, str) else _STRING(node))
+    value = norm(node if isinstance(node, str) else text_content(node))
     return value or None
 
 

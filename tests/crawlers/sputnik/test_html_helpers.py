@@ -147,3 +147,13 @@ def test_decoding_checks_match_the_stripped_copy(text):
     else:
         with pytest.raises(UnreadablePage, match=expected):
             decode(text)
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+def test_text_content_of_leaves_is_the_xpath_string_value(name):
+    synthetic = "<p>a&amp;b&#169;c&unknown;d</p><p>a<!--c-->b</p><p><?pi x?></p><p>\x00\r\n x</p><p></p>"
+    for root in (parse(read(name), "utf-8"), parse(f"<html><body>{synthetic}</body></html>")):
+        nodes = [node for node in root.iter() if isinstance(node.tag, str)]  # XPath takes no comment as context
+        assert sum(1 for node in nodes if len(node) == 0) >= 3
+        for node in nodes:
+            assert text_content(node) == etree.XPath("string()")(node)
