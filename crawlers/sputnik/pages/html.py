@@ -23,6 +23,7 @@ _INLINE_TAGS = {"a", "b", "strong", "i", "em", "u", "sub", "sup", "br", "span", 
 _KEEP_TAGS = {"a", "b", "strong", "i", "em", "sub", "sup", "q"}  # kept in articleBodyHtml; the rest unwrapped
 _SKIP_TAGS = {"script", "style", "noscript", "svg", "iframe", "template", "button", "form", "input"}
 _NON_SPACE = re.compile(r"\S")
+_DOUBLE_SLASH = re.compile(r"(\"[^\"]*\"|'[^']*')|//(?=[\w*])")  # a "//" step outside string literals
 
 
 def _decoded(body: bytes | str, encoding: str | None) -> tuple[str, bool]:
@@ -87,7 +88,7 @@ def xp(expression: str) -> etree.XPath:
     # the cheap contains() first: the exact token test then runs on few elements
     token = '(contains(@class, "{0}") and contains(concat(" ", normalize-space(@class), " "), " {0} "))'
     expression = re.sub(r"cls\(([\w-]+)\)", lambda m: token.format(m.group(1)), expression)
-    return etree.XPath(re.sub(r"//(?=[\w*])", "/descendant::", expression))
+    return etree.XPath(_DOUBLE_SLASH.sub(lambda m: m.group(1) or "/descendant::", expression))
 
 
 def first(node, *xpaths: etree.XPath, default=None):

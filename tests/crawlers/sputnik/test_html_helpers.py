@@ -13,7 +13,7 @@ from parsel import Selector
 from crawlers.errors import UnreadablePage
 from crawlers.sputnik import pages
 from crawlers.sputnik.pages import common, current, legacy, newsfeed, parse_newsfeed
-from crawlers.sputnik.pages.html import absolute, decode, microdata, norm, parse, parse_page, text_content
+from crawlers.sputnik.pages.html import absolute, decode, microdata, norm, parse, parse_page, text_content, xp
 from tests.crawlers.sputnik.conftest import SEED, URLS, read
 
 BASES = ["https://snanews.de/20201216/x-1.html?utm=1#top", "https://de.sputniknews.com:8443/politik/", "ftp://h/x"]
@@ -157,3 +157,10 @@ def test_text_content_of_leaves_is_the_xpath_string_value(name):
         assert sum(1 for node in nodes if len(node) == 0) >= 3
         for node in nodes:
             assert text_content(node) == etree.XPath("string()")(node)
+
+
+def test_double_slash_inside_a_string_literal_is_left_alone():
+    links = xp('//a[starts-with(@href, "https://sputnikglobe.com/")]')
+    assert links.path == '/descendant::a[starts-with(@href, "https://sputnikglobe.com/")]'
+    root = etree.fromstring('<div><a href="https://sputnikglobe.com/x">x</a><a href="/y">y</a></div>')
+    assert [a.text for a in links(root)] == ["x"]
