@@ -143,6 +143,7 @@ class WarcCapture:
         # payload digest -> (Original, Written) of a response record written successfully: what a revisit refers to
         self.originals = BoundedMap(settings.getint("ARCHIVE_REVISIT_CACHE_SIZE", 10_000))
         self.writer: RotatingWarcWriter | None = None
+        self._uris: dict[str, str] = {}  # the latest file name -> its final URI
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signals.response_downloaded)
         crawler.signals.connect(self.page_rendered, rendering.page_rendered)
@@ -277,8 +278,10 @@ class WarcCapture:
         target.set_result(written)
 
     def archive_uri(self, filename: str) -> str:
-        """Final URI of a WARC file of this crawl."""
-        return self.storage.uri_for(self.outlet, filename)
+        """Final URI of a WARC file of this crawl (asked once per item; the file changes only at rotation)."""
+        if filename not in self._uris:
+            self._uris = {filename: self.storage.uri_for(self.outlet, filename)}
+        return self._uris[filename]
 
     def write_metadata(self, url: str, refers_to: str, payload: bytes) -> Future[list[Written]]:
         """Queue a metadata record describing the record ``refers_to`` (the capture of ``url``).
