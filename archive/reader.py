@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import IO
 from urllib.parse import urlparse
 
-from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
+from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord, WarcRecordType
 
 from archive.content import UndecodableBody, decode_content
 from archive.storage import local_path
 
 MAX_BODY = 32 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE: a bigger decoded body never reached the spider
+MAX_HTTP_HEAD = 1 << 20  # FastWARC's default, 32 KiB, is below heads that servers send and crawls archive
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ArchivedResponse:
     offset: int
     length: int
     payload_digest: str
-    undecodable: str = ""  # why the body's content-coding could not be undone ("" when it was)
+    undecodable: str = ""  # why the HTTP head or the body's content-coding could not be read ("" when they were)
 
 
 Source = tuple[str, IO[bytes], int]  # URI, open stream, size in bytes
@@ -63,37 +64,69 @@ def warc_sources(uris: Iterable[str], s3_client: Callable[[], object] | None = N
                 yield file.resolve().as_uri(), stream, file.stat().st_size
 
 
+class CorruptWarc(OSError):
+    """A WARC file that cannot be read on from some byte offset (garbage, a broken gzip member)."""
+
+
+def _raise(warc_uri: str, offset: int, error: OSError) -> None:
+    raise CorruptWarc(f"{warc_uri}: unreadable from byte {offset} on ({error})") from error
+
+
 def iter_responses(
-    uris: Iterable[str], s3_client: Callable[[], object] | None = None, max_body: int = MAX_BODY
+    uris: Iterable[str],
+    s3_client: Callable[[], object] | None = None,
+    max_body: int = MAX_BODY,
+    on_corrupt: Callable[[str, int, OSError], None] = _raise,
 ) -> Iterator[ArchivedResponse]:
-    """Every HTTP response record, body decoded from its content-encoding (transfer-encoding is never stored)."""
+    """Every HTTP response record, body decoded from its content-encoding (transfer-encoding is never stored).
+
+    A file that cannot be read on from some record calls ``on_corrupt(uri, offset of that record, error)`` and the
+    iteration goes on with the next file; by default :class:`CorruptWarc` is raised.
+    """
     for warc_uri, stream, size in warc_sources(uris, s3_client):
-        pending: tuple[WarcRecord, bytes, int] | None = None
-        # A record's length is where the next one starts, so each response is yielded once the next record is seen.
-        for record in ArchiveIterator(stream, parse_http=False):
-            if pending:
-                yield _response(*pending, record.stream_pos - pending[2], warc_uri, max_body)
-                pending = None
-            if record.record_type == WarcRecordType.response and record.headers.get("Content-Type", "").startswith(
-                "application/http"
-            ):
-                offset = record.stream_pos
-                record.parse_http()
-                pending = (record, record.reader.read(), offset)
+        pending: tuple[WarcRecord, int, bytes, str] | None = None  # record, offset, raw payload, head error
+        last = 0  # offset of the last record seen
+        try:
+            # A record's length is where the next one starts: a response is yielded once the next record is seen.
+            for record in ArchiveIterator(stream, parse_http=False):
+                last = record.stream_pos
+                if pending:
+                    yield _response(*pending, last - pending[1], warc_uri, max_body)
+                    pending = None
+                if record.record_type == WarcRecordType.response and record.headers.get("Content-Type", "").startswith(
+                    "application/http"
+                ):
+                    pending = (record, last, *_read_http(record))
+        except OSError as error:
+            on_corrupt(warc_uri, pending[1] if pending else last, error)
+            continue
         if pending:
-            yield _response(*pending, size - pending[2], warc_uri, max_body)
+            yield _response(*pending, size - pending[1], warc_uri, max_body)
 
 
-def _response(record: WarcRecord, raw: bytes, offset: int, length: int, warc_uri: str, limit: int) -> ArchivedResponse:
-    http, warc = record.http_headers, record.headers
-    date = warc.get("WARC-Date")
+def _read_http(record: WarcRecord) -> tuple[bytes, str]:
+    """(raw payload, "") of a response record, or (b"", why) when its HTTP head cannot be parsed."""
     try:
-        body, undecodable = decode_content(raw, http.get("Content-Encoding", ""), limit), ""
-    except UndecodableBody as error:
-        body, undecodable = raw, str(error)
+        record.parse_http(max_header_len=MAX_HTTP_HEAD)
+    except OSError as error:  # e.g. a head longer than MAX_HTTP_HEAD
+        return b"", f"HTTP head not read ({error})"
+    return record.reader.read(), ""
+
+
+def _response(
+    record: WarcRecord, offset: int, raw: bytes, problem: str, length: int, warc_uri: str, limit: int
+) -> ArchivedResponse:
+    http, warc = record.http_headers or HeaderMap(), record.headers  # no head when it could not be parsed
+    date = warc.get("WARC-Date")
+    body = raw
+    if not problem:
+        try:
+            body = decode_content(raw, http.get("Content-Encoding", ""), limit)
+        except UndecodableBody as error:
+            problem = str(error)
     return ArchivedResponse(
         url=warc.get("WARC-Target-URI"),
-        status=http.status_code,
+        status=http.status_code or 0,
         content_type=http.get("Content-Type", ""),
         body=body,
         captured_at=datetime.fromisoformat(date.replace("Z", "+00:00")),
@@ -104,5 +137,5 @@ def _response(record: WarcRecord, raw: bytes, offset: int, length: int, warc_uri
         offset=offset,
         length=length,
         payload_digest=warc.get("WARC-Payload-Digest", ""),
-        undecodable=undecodable,
+        undecodable=problem,
     )

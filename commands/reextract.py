@@ -50,14 +50,20 @@ class Command(ScrapyCommand):
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Extract every HTML 200 response; count the rest; summary on stderr; exit 1 if any page failed."""
+        """Extract every HTML 200 response; count the rest; summary on stderr; exit 1 if a page or a file failed."""
         if not args:
             raise UsageError("give at least one WARC file, folder or s3:// URI")
         extract = load_object(opts.extractor)
         counts: Counter[str] = Counter()
         started = time.perf_counter()
         max_body = self.settings.getint("DOWNLOAD_MAXSIZE") or MAX_BODY  # the crawl's cap (0, no cap: the default)
-        responses = iter_responses(args, lambda: s3_client(self.settings), max_body)
+
+        def corrupt(uri: str, offset: int, error: OSError) -> None:
+            counts["corrupt_files"] += 1
+            message = f"reextract: {uri}: unreadable from byte {offset} on, the rest of the file skipped ({error})"
+            print(message, file=sys.stderr)
+
+        responses = iter_responses(args, lambda: s3_client(self.settings), max_body, corrupt)
         out = open(opts.output, "wb") if opts.output else sys.stdout.buffer  # noqa: SIM115
         try:
             for line in reextracted(responses, extract, counts):
@@ -68,7 +74,7 @@ class Command(ScrapyCommand):
         elapsed = time.perf_counter() - started
         rate = counts["responses"] / elapsed if elapsed else 0.0
         print(f"reextract: {dict(counts)} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
-        self.exitcode = 1 if counts["errors"] else 0
+        self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] else 0
 
 
 def reextracted(responses: Iterable[ArchivedResponse], extract: Extractor, counts: Counter[str]) -> Iterator[bytes]:
@@ -76,12 +82,12 @@ def reextracted(responses: Iterable[ArchivedResponse], extract: Extractor, count
     response. A page that fails is reported on stderr and counted as an error; the loop goes on."""
     for response in responses:
         counts["responses"] += 1
-        if response.status != 200 or "html" not in response.content_type:
-            counts["skipped"] += 1
-            continue
         if response.undecodable:
             counts["undecodable"] += 1
-            print(f"reextract: {response.url}: body not decoded ({response.undecodable})", file=sys.stderr)
+            print(f"reextract: {response.url}: not read: {response.undecodable}", file=sys.stderr)
+            continue
+        if response.status != 200 or "html" not in response.content_type:
+            counts["skipped"] += 1
             continue
         try:
             article = extract(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.reader import iter_responses
+from archive.reader import CorruptWarc, iter_responses
 from archive.records import http_head
 from archive.writer import RotatingWarcWriter
 from tests.archive.conftest import INFO
@@ -34,11 +35,11 @@ def test_every_response_matches_warcios_reading(tmp_path):
     assert all(b"<html" in body[:500].lower() for *_, body in ours)  # gzip undone
 
 
-def write_exchanges(folder, bodies: list[tuple[str, bytes, bytes]]):
-    """A WARC of (URL, Content-Encoding, body) responses."""
+def write_exchanges(folder, bodies: list[tuple[str, bytes, bytes]], extra_headers=lambda url: []):
+    """A WARC of (URL, Content-Encoding, body) responses; ``extra_headers(url)`` adds HTTP headers."""
     writer = RotatingWarcWriter(folder, INFO)
     for url, coding, body in bodies:
-        headers = [(b"Content-Type", b"text/html"), (b"Content-Encoding", coding)]
+        headers = [(b"Content-Type", b"text/html"), (b"Content-Encoding", coding), *extra_headers(url)]
         head = http_head(b"HTTP/1.1 200 OK", [*headers, (b"Content-Length", str(len(body)).encode())])
         request = http_head(b"GET / HTTP/1.1", [(b"Host", b"sputnikglobe.com")])
         writer.write(writer.builder.exchange(url, request, head, body, ip="127.0.0.1"))
@@ -55,3 +56,44 @@ def test_a_bomb_and_a_mislabelled_body_are_flagged_and_the_next_record_is_read(t
     assert "more than 1048576 bytes" in responses["bomb"].undecodable and responses["bomb"].body == bomb
     assert responses["plain"].undecodable.startswith("gzip") and responses["plain"].body == page
     assert responses["ok"].body == page and not responses["ok"].undecodable
+
+
+def test_long_heads_are_read_and_a_head_beyond_the_limit_is_flagged(tmp_path):
+    page = b"<html><body>ok</body></html>"
+    heads = {
+        "long": [(b"X-Long", b"z" * 70_000)],  # over FastWARC's default limit of 32 KiB
+        "flood": [(b"X-Flood-%05d" % n, b"y" * 20) for n in range(5000)],
+        "huge": [(b"X-Huge", b"z" * (2 << 20))],
+        "after": [],
+    }
+    site = "https://sputnikglobe.com/"
+    write_exchanges(tmp_path, [(site + name, b"identity", page) for name in heads], lambda url: heads[url[len(site) :]])
+    responses = {r.url[len(site) :]: r for r in iter_responses([str(tmp_path)])}
+    for name in ("long", "flood", "after"):
+        assert (responses[name].status, responses[name].body, responses[name].undecodable) == (200, page, "")
+    assert "Maximum header length exceeded" in responses["huge"].undecodable and not responses["huge"].body
+
+
+def corrupted_copy(warc, folder) -> tuple:
+    """A copy of ``warc`` with garbage written over its middle: (path, byte where the garbage starts)."""
+    data = bytearray(warc.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 5000] = b"GARBAGE!" * 625
+    folder.mkdir()
+    broken = folder / warc.name.replace("-00000-", "-00001-")
+    broken.write_bytes(bytes(data))
+    return broken, middle
+
+
+def test_a_corrupt_file_is_reported_and_the_next_file_is_read(tmp_path):
+    [good] = build_fixture_warc(tmp_path / "good")
+    broken, garbage = corrupted_copy(good, tmp_path / "broken")
+    reports = []
+    responses = list(iter_responses([str(broken), str(good)], on_corrupt=lambda *report: reports.append(report)))
+    [(uri, offset, error)] = reports
+    assert uri == broken.resolve().as_uri() and offset < garbage and isinstance(error, OSError)
+    from_broken = [r for r in responses if r.filename == broken.name]
+    assert from_broken and all(r.offset + r.length <= garbage for r in from_broken)  # only whole records before it
+    assert len(responses) - len(from_broken) == len(warcio_responses(good))
+    with pytest.raises(CorruptWarc, match=f"unreadable from byte {offset} on"):
+        list(iter_responses([str(broken)]))

@@ -16,20 +16,25 @@ from commands.reextract import reextracted
 from crawlers.sputnik.pages import extract_article
 from tests.archive.conftest import ROOT
 from tests.archive.fixture_warc import build_fixture_warc, fixture_pages
-from tests.archive.test_reader import write_exchanges
+from tests.archive.test_reader import corrupted_copy, write_exchanges
 
 
-def test_reextract_emits_items_with_resolving_pointers(tmp_path):
-    [warc] = build_fixture_warc(tmp_path / "warc")
-    out = tmp_path / "items.jsonl"
-    result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "reextract", str(tmp_path / "warc"), "-o", str(out)],
+def reextract(*args: str) -> subprocess.CompletedProcess:
+    """``scrapy reextract ARGS`` with the test settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "reextract", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         env={"SCRAPY_SETTINGS_MODULE": "settings.test", "PATH": "/usr/bin:/bin"},
     )
+
+
+def test_reextract_emits_items_with_resolving_pointers(tmp_path):
+    [warc] = build_fixture_warc(tmp_path / "warc")
+    out = tmp_path / "items.jsonl"
+    result = reextract(str(tmp_path / "warc"), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "records/s" in result.stderr and "'skipped': 1" in result.stderr  # the 404
     items = [json.loads(line) for line in out.read_text().splitlines()]
@@ -52,5 +57,17 @@ def test_an_undecodable_body_is_counted_and_the_loop_goes_on(tmp_path, capsys):
     counts: Counter[str] = Counter()
     lines = list(reextracted(iter_responses([str(tmp_path)], max_body=1 << 20), extract_article, counts))
     assert counts == {"responses": 2, "undecodable": 1, "items": 1}
-    assert "bomb: body not decoded (gzip: decodes to more than 1048576 bytes)" in capsys.readouterr().err
+    assert "bomb: not read: gzip: decodes to more than 1048576 bytes" in capsys.readouterr().err
     assert json.loads(lines[0])["headline"] and lines[0].endswith(b"\n")
+
+
+def test_a_corrupt_file_fails_the_run_loudly_and_the_other_files_are_read(tmp_path):
+    [good] = build_fixture_warc(tmp_path / "warc" / "good")
+    broken, _ = corrupted_copy(good, tmp_path / "warc" / "broken")
+    out = tmp_path / "items.jsonl"
+    result = reextract(str(tmp_path / "warc"), "-o", str(out))
+    assert result.returncode == 1
+    assert f"{broken.resolve().as_uri()}: unreadable from byte" in result.stderr
+    assert "'corrupt_files': 1" in result.stderr
+    items = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {item["archive"]["warcFilename"] for item in items} == {good.name, broken.name}
