@@ -231,7 +231,8 @@ def to_json(item: Any, *, sort_keys: bool = False, default: Callable[[Any], Any]
     orjson serializes the dataclasses natively: the same content and key order as ``json.dumps(to_dict(item))``,
     without the intermediate dicts (0.17 ms → 6 µs per real Sputnik item).
     """
-    return orjson.dumps(item, default=default, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+    options = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)  # keys like 1 or None: as json
+    return orjson.dumps(item, default=default, option=options)
 
 
 def _plain(value: Any) -> Any:

@@ -36,7 +36,13 @@ def test_same_json_as_scrapys_exporter_on_every_fixture_item(name):
 
 def test_types_orjson_does_not_know_go_through_scrapys_encoder():
     record = {"when": datetime.date(2021, 12, 28), "tags": {"mali"}}
-    assert _parsed(_lines(ItemJsonLinesExporter, [record])) == [[("when", "2021-12-28"), ("tags", ["mali"])]]
+    ours, scrapys = _lines(ItemJsonLinesExporter, [record]), _lines(JsonLinesItemExporter, [record])
+    assert _parsed(ours) == _parsed(scrapys) == [[("when", "2021-12-28"), ("tags", ["mali"])]]
+
+
+def test_non_string_keys_become_strings_as_json_dumps_makes_them():
+    record = {7: "a", None: "b"}  # Scrapy's own exporter fails on these
+    assert _lines(ItemJsonLinesExporter, [record]) == json.dumps(record, separators=(",", ":")).encode() + b"\n"
 
 
 def test_fields_to_export_keeps_scrapys_behaviour():
