@@ -7,8 +7,10 @@ Records are read with FastWARC (several times faster than warcio's iterator on t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import IO
 from urllib.parse import urlparse
 
@@ -40,28 +42,37 @@ class ArchivedResponse:
     undecodable: str = ""  # why the HTTP head or the body's content-coding could not be read ("" when they were)
 
 
-Source = tuple[str, IO[bytes], int]  # URI, open stream, size in bytes
-
-
-def warc_sources(uris: Iterable[str], s3_client: Callable[[], object] | None = None) -> Iterator[Source]:
-    """(URI, stream, size) of every ``.warc.gz`` named by ``uris``: files, folders (recursive), S3 keys or prefixes."""
+def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = None) -> Iterator[tuple[str, int]]:
+    """(URI, size) of every WARC file named by ``uris``: files, folders (recursive), S3 keys or prefixes."""
     for uri in uris:
         parsed = urlparse(uri)
         if parsed.scheme == "s3":
-            client = s3_client()
-            pages = client.get_paginator("list_objects_v2").paginate(Bucket=parsed.netloc, Prefix=parsed.path[1:])
+            pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=parsed.netloc, Prefix=parsed.path[1:])
             for page in pages:
                 for entry in page.get("Contents", []):
                     if entry["Key"].endswith((".warc.gz", ".warc")):
-                        body = client.get_object(Bucket=parsed.netloc, Key=entry["Key"])["Body"]
-                        yield f"s3://{parsed.netloc}/{entry['Key']}", body, entry["Size"]
+                        yield f"s3://{parsed.netloc}/{entry['Key']}", entry["Size"]
             continue
         path = local_path(uri)
         if path is None:
             raise ValueError(f"unsupported URI {uri!r}: a file, a folder, file://... or s3://bucket/prefix")
         for file in sorted(path.rglob("*.warc.gz")) if path.is_dir() else [path]:
-            with file.open("rb") as stream:
-                yield file.resolve().as_uri(), stream, file.stat().st_size
+            yield file.resolve().as_uri(), file.stat().st_size
+
+
+@contextmanager
+def open_warc(uri: str, s3_client: Callable[[], object] | None = None) -> Iterator[IO[bytes]]:
+    """A stream of one WARC file named as :func:`warc_files` names it."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        body = s3_client().get_object(Bucket=parsed.netloc, Key=parsed.path[1:])["Body"]
+        try:
+            yield body
+        finally:
+            body.close()
+    else:
+        with local_path(uri).open("rb") as stream:
+            yield stream
 
 
 class CorruptWarc(OSError):
@@ -83,25 +94,33 @@ def iter_responses(
     A file that cannot be read on from some record calls ``on_corrupt(uri, offset of that record, error)`` and the
     iteration goes on with the next file; by default :class:`CorruptWarc` is raised.
     """
-    for warc_uri, stream, size in warc_sources(uris, s3_client):
-        pending: tuple[WarcRecord, int, bytes, str] | None = None  # record, offset, raw payload, head error
-        last = 0  # offset of the last record seen
-        try:
-            # A record's length is where the next one starts: a response is yielded once the next record is seen.
-            for record in ArchiveIterator(stream, parse_http=False):
-                last = record.stream_pos
-                if pending:
-                    yield _response(*pending, last - pending[1], warc_uri, max_body)
-                    pending = None
-                if record.record_type == WarcRecordType.response and record.headers.get("Content-Type", "").startswith(
-                    "application/http"
-                ):
-                    pending = (record, last, *_read_http(record))
-        except OSError as error:
-            on_corrupt(warc_uri, pending[1] if pending else last, error)
-            continue
-        if pending:
-            yield _response(*pending, size - pending[1], warc_uri, max_body)
+    client = cache(s3_client) if s3_client else None  # one S3 client for all files
+    for warc_uri, size in warc_files(uris, client):
+        with open_warc(warc_uri, client) as stream:
+            yield from _file_responses(warc_uri, stream, size, max_body, on_corrupt)
+
+
+def _file_responses(
+    warc_uri: str, stream: IO[bytes], size: int, max_body: int, on_corrupt: Callable[[str, int, OSError], None]
+) -> Iterator[ArchivedResponse]:
+    pending: tuple[WarcRecord, int, bytes, str] | None = None  # record, offset, raw payload, head error
+    last = 0  # offset of the last record seen
+    try:
+        # A record's length is where the next one starts: a response is yielded once the next record is seen.
+        for record in ArchiveIterator(stream, parse_http=False):
+            last = record.stream_pos
+            if pending:
+                yield _response(*pending, last - pending[1], warc_uri, max_body)
+                pending = None
+            if record.record_type == WarcRecordType.response and record.headers.get("Content-Type", "").startswith(
+                "application/http"
+            ):
+                pending = (record, last, *_read_http(record))
+    except OSError as error:
+        on_corrupt(warc_uri, pending[1] if pending else last, error)
+        return
+    if pending:
+        yield _response(*pending, size - pending[1], warc_uri, max_body)
 
 
 def _read_http(record: WarcRecord) -> tuple[bytes, str]:

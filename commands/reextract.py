@@ -1,15 +1,24 @@
 """``scrapy reextract WARC_OR_S3_URI…``: run the page objects over archived responses, with no network.
 
 Emits one JSON line per article, like a crawl does, each with its ``archive`` pointer into the WARC it came from.
+With ``--workers N``, N processes take whole WARC files; the lines come out in the order one process gives.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from multiprocessing import get_context
+from pathlib import Path
 from typing import ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -17,11 +26,18 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
 from w3lib.encoding import http_content_type_encoding
 
-from archive.reader import MAX_BODY, ArchivedResponse, iter_responses
+from archive.reader import MAX_BODY, ArchivedResponse, iter_responses, warc_files
 from archive.storage import s3_client
 from crawlers.errors import ExtractionError, NotAnArticle
 from crawlers.items import ArchivePointer, Article, to_json
 
+AWS_SETTINGS = (  # what archive.storage.s3_client reads
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION_NAME",
+)
 Extractor = Callable[..., Article]  # extract_article's signature: (body, url, *, encoding, http_status, downloaded_at)
 
 
@@ -40,7 +56,7 @@ class Command(ScrapyCommand):
         return "Re-extract items from WARC files (local files, folders or s3:// URIs), offline"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
-        """``-o FILE`` and ``--extractor``."""
+        """``-o FILE``, ``--extractor`` and ``--workers``."""
         super().add_options(parser)
         parser.add_argument("-o", "--output", metavar="FILE", help="write JSON lines to FILE instead of stdout")
         parser.add_argument(
@@ -48,26 +64,32 @@ class Command(ScrapyCommand):
             default="crawlers.sputnik.pages.extract_article",
             help="dotted path of the extract_article-compatible function (default: %(default)s)",
         )
+        parser.add_argument(
+            "-j",
+            "--workers",
+            type=int,
+            default=1,
+            metavar="N",
+            help="processes, each re-extracting whole WARC files; the output is in the same order (default: 1)",
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         """Extract every HTML 200 response; count the rest; summary on stderr; exit 1 if a page or a file failed."""
         if not args:
             raise UsageError("give at least one WARC file, folder or s3:// URI")
-        extract = load_object(opts.extractor)
+        if opts.workers < 1:
+            raise UsageError("--workers: at least 1")
+        load_object(opts.extractor)  # a wrong path fails here, before any work
+        max_body = self.settings.getint("DOWNLOAD_MAXSIZE") or MAX_BODY  # the crawl's cap (0, no cap: the default)
+        job = ReextractJob(opts.extractor, {name: self.settings.get(name) for name in AWS_SETTINGS}, max_body)
         counts: Counter[str] = Counter()
         started = time.perf_counter()
-        max_body = self.settings.getint("DOWNLOAD_MAXSIZE") or MAX_BODY  # the crawl's cap (0, no cap: the default)
-
-        def corrupt(uri: str, offset: int, error: OSError) -> None:
-            counts["corrupt_files"] += 1
-            message = f"reextract: {uri}: unreadable from byte {offset} on, the rest of the file skipped ({error})"
-            print(message, file=sys.stderr)
-
-        responses = iter_responses(args, lambda: s3_client(self.settings), max_body, corrupt)
         out = open(opts.output, "wb") if opts.output else sys.stdout.buffer  # noqa: SIM115
         try:
-            for line in reextracted(responses, extract, counts):
-                out.write(line)
+            if opts.workers == 1:
+                out.writelines(job.lines(args, counts))
+            else:
+                self._in_parallel(job, args, opts, out, counts)
         finally:
             if out is not sys.stdout.buffer:
                 out.close()
@@ -75,6 +97,52 @@ class Command(ScrapyCommand):
         rate = counts["responses"] / elapsed if elapsed else 0.0
         print(f"reextract: {dict(counts)} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
         self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] else 0
+
+    @staticmethod
+    def _in_parallel(job: ReextractJob, args: list[str], opts: argparse.Namespace, out, counts: Counter[str]) -> None:
+        """Each WARC file to a worker; their parts (next to the output) appended in file order as they complete."""
+        files = [uri for uri, _ in warc_files(args, cache(job.client))]
+        near_output = str(Path(opts.output).resolve().parent) if opts.output else None
+        with tempfile.TemporaryDirectory(prefix="reextract-", dir=near_output) as parts:
+            job = dataclasses.replace(job, parts=parts)
+            with get_context("spawn").Pool(min(opts.workers, len(files) or 1)) as pool:
+                for part, file_counts in pool.imap(job, files):
+                    with open(part, "rb") as lines:
+                        shutil.copyfileobj(lines, out)
+                    os.unlink(part)
+                    counts.update(file_counts)
+
+
+@dataclass(frozen=True)
+class ReextractJob:
+    """What re-extraction needs, picklable for worker processes."""
+
+    extractor: str  # dotted path of the extract function
+    aws: dict[str, object]  # the AWS_* settings, for S3 URIs
+    max_body: int  # cap on a decoded body
+    parts: str = ""  # folder for the workers' output parts
+
+    def client(self) -> object:
+        """An S3 client from the AWS settings."""
+        return s3_client(self.aws)
+
+    def lines(self, uris: list[str], counts: Counter[str]) -> Iterator[bytes]:
+        """JSON lines of the articles in ``uris``; ``counts`` updated; problems reported on stderr."""
+
+        def corrupt(uri: str, offset: int, error: OSError) -> None:
+            counts["corrupt_files"] += 1
+            message = f"reextract: {uri}: unreadable from byte {offset} on, the rest of the file skipped ({error})"
+            print(message, file=sys.stderr)
+
+        responses = iter_responses(uris, self.client, self.max_body, corrupt)
+        return reextracted(responses, load_object(self.extractor), counts)
+
+    def __call__(self, uri: str) -> tuple[str, Counter[str]]:
+        """In a worker: one WARC file's lines into a part file; (its path, the counts)."""
+        counts: Counter[str] = Counter()
+        with tempfile.NamedTemporaryFile("wb", dir=self.parts, suffix=".jsonl", delete=False) as part:
+            part.writelines(self.lines([uri], counts))
+        return part.name, counts
 
 
 def reextracted(responses: Iterable[ArchivedResponse], extract: Extractor, counts: Counter[str]) -> Iterator[bytes]:

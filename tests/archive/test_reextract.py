@@ -71,3 +71,19 @@ def test_a_corrupt_file_fails_the_run_loudly_and_the_other_files_are_read(tmp_pa
     assert "'corrupt_files': 1" in result.stderr
     items = [json.loads(line) for line in out.read_text().splitlines()]
     assert {item["archive"]["warcFilename"] for item in items} == {good.name, broken.name}
+
+
+def test_workers_give_the_same_lines_in_the_same_order_and_report_a_corrupt_file(tmp_path):
+    files = build_fixture_warc(tmp_path / "warc" / "good", copies=4, max_size=300_000)
+    assert len(files) >= 3
+    broken, _ = corrupted_copy(files[1], tmp_path / "warc" / "broken")
+    runs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"items-{workers}.jsonl"
+        result = reextract(str(tmp_path / "warc"), "-o", str(out), "--workers", workers)
+        summary = result.stderr.strip().splitlines()[-1].split(" in ")[0]
+        runs[workers] = (result.returncode, summary, out.read_bytes())
+        assert f"{broken.resolve().as_uri()}: unreadable from byte" in result.stderr
+    assert runs["1"] == runs["2"] and runs["1"][0] == 1 and "'corrupt_files': 1" in runs["1"][1]
+    assert runs["1"][2].count(b"\n") > 4 * len(fixture_pages())  # every file's items, the broken one's first ones
+    assert not list(tmp_path.glob("reextract-*"))  # the workers' parts are gone

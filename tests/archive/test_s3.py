@@ -16,6 +16,8 @@ from archive.reader import iter_responses
 from archive.storage import S3Storage, Uploader, open_storage, s3_client, sha256_of
 from archive.writer import RotatingWarcWriter
 from tests.archive.conftest import INFO
+from tests.archive.fixture_warc import build_fixture_warc, fixture_pages
+from tests.archive.test_reextract import reextract
 
 pytestmark = pytest.mark.s3
 BUCKET = "archive"
@@ -197,3 +199,23 @@ def test_a_key_created_by_another_uploader_since_the_check_counts_as_stored(moto
     with pytest.raises(OSError, match="differs"):
         storage.store("sputnik", warc)
     assert warc.exists()
+
+
+def test_reextract_workers_read_warcs_from_s3(moto_server, tmp_path):
+    _, settings = moto_server
+    client, prefix = s3_client(settings), f"reextract-{tmp_path.name}"
+    files = build_fixture_warc(tmp_path / "warc", copies=4, max_size=300_000)
+    for path in files:
+        client.upload_file(str(path), BUCKET, f"{prefix}/{path.name}")
+    options = [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+    options += ["-s", "AWS_ACCESS_KEY_ID=test", "-s", "AWS_SECRET_ACCESS_KEY=test"]
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"items-{workers}.jsonl"
+        result = reextract(f"s3://{BUCKET}/{prefix}/", "-o", str(out), "-j", workers, *options)
+        assert result.returncode == 0, result.stderr
+        outputs.append(out.read_bytes())
+    items = [json.loads(line) for line in outputs[0].splitlines()]
+    assert outputs[0] == outputs[1] and len(files) >= 3 and len(items) >= 3 * (len(fixture_pages()) - 1)
+    uris = {item["archive"]["warcUri"] for item in items}  # the last file may hold only a 404
+    assert len(uris) >= 2 and uris <= {f"s3://{BUCKET}/{prefix}/{path.name}" for path in files}
