@@ -118,7 +118,7 @@ class ReextractJob:
     """What re-extraction needs, picklable for worker processes."""
 
     extractor: str  # dotted path of the extract function
-    aws: dict[str, object]  # the AWS_* settings, for S3 URIs
+    aws: dict[str, object] = dataclasses.field(repr=False)  # the AWS_* settings (secrets: never in a repr)
     max_body: int  # cap on a decoded body
     parts: str = ""  # folder for the workers' output parts
 

@@ -12,7 +12,7 @@ from collections import Counter
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.reader import iter_responses
-from commands.reextract import reextracted
+from commands.reextract import ReextractJob, reextracted
 from crawlers.sputnik.pages import extract_article
 from tests.archive.conftest import ROOT
 from tests.archive.fixture_warc import build_fixture_warc, fixture_pages
@@ -87,3 +87,8 @@ def test_workers_give_the_same_lines_in_the_same_order_and_report_a_corrupt_file
     assert runs["1"] == runs["2"] and runs["1"][0] == 1 and "'corrupt_files': 1" in runs["1"][1]
     assert runs["1"][2].count(b"\n") > 4 * len(fixture_pages())  # every file's items, the broken one's first ones
     assert not list(tmp_path.glob("reextract-*"))  # the workers' parts are gone
+
+
+def test_the_workers_job_keeps_aws_secrets_out_of_its_repr():
+    job = ReextractJob("crawlers.sputnik.pages.extract_article", {"AWS_SECRET_ACCESS_KEY": "s3cr3t-value"}, 1 << 20)
+    assert "s3cr3t-value" not in repr(job) and job.aws["AWS_SECRET_ACCESS_KEY"] == "s3cr3t-value"
