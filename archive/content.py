@@ -1,4 +1,5 @@
-"""Undo the content-codings of an archived HTTP body (gzip, deflate, br, zstd), bounded in size, as Scrapy does live.
+"""Undo the codings of an archived HTTP body: chunked transfer-coding (which wget stores), then the content-codings
+(gzip, deflate, br, zstd), bounded in size, as Scrapy does live.
 
 A WARC response record keeps the entity as the server sent it. Re-extraction needs what Scrapy's
 ``HttpCompressionMiddleware`` handed the spider: the same codings, the same leniency (a truncated gzip stream gives
@@ -78,6 +79,28 @@ DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
     "br": _brotli,
     "zstd": _zstd,
 }
+
+
+def dechunk(body: bytes) -> bytes:
+    """The data of a chunked body. Cut short: the data it holds; not chunked at all: ``body`` as it is (as warcio
+    reads both). Chunk extensions and bare LF line ends are accepted."""
+    parts, position = [], 0
+    while (line_end := body.find(b"\n", position)) >= 0:
+        try:
+            size = int(body[position:line_end].split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return b"".join(parts) if parts else body
+        if size == 0:
+            break
+        start = line_end + 1
+        parts.append(body[start : start + size])
+        position = body.find(b"\n", start + size) + 1  # past the data's own line end
+        if position == 0:
+            break
+    else:
+        if not parts:
+            return body
+    return b"".join(parts)
 
 
 def decode_content(body: bytes, content_encoding: str, limit: int) -> bytes:

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord, WarcRecordType
 
-from archive.content import UndecodableBody, decode_content
+from archive.content import UndecodableBody, dechunk, decode_content
 from archive.storage import local_path
 
 MAX_BODY = 32 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE: a bigger decoded body never reached the spider
@@ -30,7 +30,7 @@ class ArchivedResponse:
     url: str
     status: int
     content_type: str
-    body: bytes  # content-codings undone; the raw entity when ``undecodable`` says why it could not be
+    body: bytes  # chunked and content-codings undone; the raw entity when ``undecodable`` says why it could not be
     captured_at: datetime
     date: str  # WARC-Date
     warc_uri: str
@@ -89,7 +89,8 @@ def iter_responses(
     max_body: int = MAX_BODY,
     on_corrupt: Callable[[str, int, OSError], None] = _raise,
 ) -> Iterator[ArchivedResponse]:
-    """Every HTTP response record, body decoded from its content-encoding (transfer-encoding is never stored).
+    """Every HTTP response record, its body without transfer-encoding (chunked: newsvault never stores it, wget does)
+    and content-encoding.
 
     A file that cannot be read on from some record calls ``on_corrupt(uri, offset of that record, error)`` and the
     iteration goes on with the next file; by default :class:`CorruptWarc` is raised.
@@ -123,6 +124,11 @@ def _file_responses(
         yield _response(*pending, size - pending[1], warc_uri, max_body)
 
 
+def _target_uri(value: str) -> str:
+    """The URI without the angle brackets of WARC 1.0's grammar, which wget still writes (``<http://…>``)."""
+    return value[1:-1] if value.startswith("<") and value.endswith(">") else value
+
+
 def _read_http(record: WarcRecord) -> tuple[bytes, str]:
     """(raw payload, "") of a response record, or (b"", why) when its HTTP head cannot be parsed."""
     try:
@@ -137,14 +143,14 @@ def _response(
 ) -> ArchivedResponse:
     http, warc = record.http_headers or HeaderMap(), record.headers  # no head when it could not be parsed
     date = warc.get("WARC-Date")
-    body = raw
+    body = dechunk(raw) if "chunked" in http.get("Transfer-Encoding", "").lower() else raw
     if not problem:
         try:
-            body = decode_content(raw, http.get("Content-Encoding", ""), limit)
+            body = decode_content(body, http.get("Content-Encoding", ""), limit)
         except UndecodableBody as error:
             problem = str(error)
     return ArchivedResponse(
-        url=warc.get("WARC-Target-URI"),
+        url=_target_uri(warc.get("WARC-Target-URI", "")),
         status=http.status_code or 0,
         content_type=http.get("Content-Type", ""),
         body=body,

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: Chromium (scrapy-playwright),
-# redis-server (scrapy-redis), nginx-light (benchmarks). Idempotent; needs root on a fresh machine.
+# redis-server (scrapy-redis), nginx-light (benchmarks), wget (benchmarks; WARCs of another writer for the reader's
+# tests). Idempotent; needs root on a fresh machine.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || need+=(nginx-light)
+command -v wget >/dev/null || need+=(wget)
 command -v certutil >/dev/null || need+=(libnss3-tools)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then

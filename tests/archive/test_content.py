@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 
 import brotli
 import pytest
+from warcio.bufferedreaders import ChunkedDataReader
 
-from archive.content import UndecodableBody, decode_content
+from archive.content import UndecodableBody, dechunk, decode_content
 from archive.content import zstd as zstd_module
 
 HTML = b"<html><body>" + b"".join(b"<p>Sputnik %d</p>" % n for n in range(4000)) + b"</body></html>"
@@ -75,3 +77,24 @@ def test_a_bomb_stops_at_the_cap(coding, compress):
     with pytest.raises(UndecodableBody, match=f"more than {LIMIT} bytes"):
         decode_content(bomb, coding, LIMIT)
     assert decode_content(compress(bytes(LIMIT)), coding, LIMIT) == bytes(LIMIT)  # exactly at the cap is fine
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n",
+        b"5;name=value\r\nhello\r\n0\r\n\r\n",  # a chunk extension
+        b"5\r\nhe\r\nl\r\n0\r\n\r\n",  # CRLF inside the data is data
+        b"a\r\nhel",  # cut short: what it holds
+        b"5\r\nhello\r\n",  # no last chunk
+        b"<html>plain</html>",  # not chunked at all: as it is
+        b"zz\r\nhello\r\n0\r\n\r\n",  # not a chunk size: as it is
+        b"",
+    ],
+)
+def test_chunked_bodies_read_as_warcio_reads_them(body):
+    assert dechunk(body) == ChunkedDataReader(io.BytesIO(body)).read()
+
+
+def test_bare_lf_line_ends_are_accepted_too():
+    assert dechunk(b"5\nhe\r\nl\n0\n\n") == b"he\r\nl"  # warcio gives such a body back undecoded

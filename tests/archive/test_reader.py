@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -12,6 +14,7 @@ from archive.records import http_head
 from archive.writer import RotatingWarcWriter
 from tests.archive.conftest import INFO
 from tests.archive.fixture_warc import build_fixture_warc
+from tests.archive.site import ARTICLE_HTML, CHUNKS, serve
 
 
 def warcio_responses(path) -> list[tuple]:
@@ -97,3 +100,24 @@ def test_a_corrupt_file_is_reported_and_the_next_file_is_read(tmp_path):
     assert len(responses) - len(from_broken) == len(warcio_responses(good))
     with pytest.raises(CorruptWarc, match=f"unreadable from byte {offset} on"):
         list(iter_responses([str(broken)]))
+
+
+def test_a_wget_warc_reads_as_warcio_reads_it(tmp_path):
+    """wget writes ``<URI>`` targets (WARC 1.0's grammar) and keeps chunked bodies as they came."""
+    env = {name: value for name, value in os.environ.items() if "proxy" not in name.lower()}
+    with serve() as base_url:
+        command = ["wget", "-r", "-l", "1", "-q", "--warc-file", str(tmp_path / "wget"), "-P", str(tmp_path / "files")]
+        subprocess.run([*command, f"{base_url}/"], env=env, timeout=60, check=False)
+    warc = tmp_path / "wget.warc.gz"
+    ours = {r.url: r for r in iter_responses([str(warc)])}
+    assert [(r.url, r.status, r.offset, r.length, r.body) for r in ours.values()] == warcio_responses(warc)
+    assert ours[f"{base_url}/chunked"].body == b"".join(CHUNKS)  # the chunks, without their sizes
+    assert ours[f"{base_url}/article?id=1&lang=ru"].body == ARTICLE_HTML  # gzip undone
+
+
+def test_broken_chunking_gives_what_it_holds_and_the_next_record_is_read(tmp_path):
+    bodies = {"cut": b"a\r\nhel", "plain": b"<html>plain</html>", "after": b"3\r\nabc\r\n0\r\n\r\n"}
+    chunked = [(b"Transfer-Encoding", b"chunked")]
+    site = "https://sputnikglobe.com/"
+    write_exchanges(tmp_path, [(site + name, b"identity", body) for name, body in bodies.items()], lambda _: chunked)
+    assert [r.body for r in iter_responses([str(tmp_path)])] == [b"hel", b"<html>plain</html>", b"abc"]
