@@ -20,6 +20,7 @@ from archive.content import UndecodableBody, dechunk, decode_content
 from archive.storage import local_path
 
 MAX_BODY = 32 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE: a bigger decoded body never reached the spider
+WARC_SUFFIXES = (".warc.gz", ".warc")  # in folders and S3 prefixes; not ".open" files still being written
 MAX_HTTP_HEAD = 1 << 20  # FastWARC's default, 32 KiB, is below heads that servers send and crawls archive
 
 
@@ -50,13 +51,14 @@ def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = Non
             pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=parsed.netloc, Prefix=parsed.path[1:])
             for page in pages:
                 for entry in page.get("Contents", []):
-                    if entry["Key"].endswith((".warc.gz", ".warc")):
+                    if entry["Key"].endswith(WARC_SUFFIXES):
                         yield f"s3://{parsed.netloc}/{entry['Key']}", entry["Size"]
             continue
         path = local_path(uri)
         if path is None:
             raise ValueError(f"unsupported URI {uri!r}: a file, a folder, file://... or s3://bucket/prefix")
-        for file in sorted(path.rglob("*.warc.gz")) if path.is_dir() else [path]:
+        found = sorted(f for f in path.rglob("*.warc*") if f.name.endswith(WARC_SUFFIXES)) if path.is_dir() else [path]
+        for file in found:
             yield file.resolve().as_uri(), file.stat().st_size
 
 
@@ -106,12 +108,14 @@ def _file_responses(
 ) -> Iterator[ArchivedResponse]:
     pending: tuple[WarcRecord, int, bytes, str] | None = None  # record, offset, raw payload, head error
     last = 0  # offset of the last record seen
+    # an uncompressed record ends before the CRLF CRLF that separates it from the next one (as warcio counts it)
+    separator = 0 if warc_uri.endswith(".gz") else 4
     try:
         # A record's length is where the next one starts: a response is yielded once the next record is seen.
         for record in ArchiveIterator(stream, parse_http=False):
             last = record.stream_pos
             if pending:
-                yield _response(*pending, last - pending[1], warc_uri, max_body)
+                yield _response(*pending, last - pending[1] - separator, warc_uri, max_body)
                 pending = None
             if record.record_type == WarcRecordType.response and record.headers.get("Content-Type", "").startswith(
                 "application/http"
@@ -121,7 +125,7 @@ def _file_responses(
         on_corrupt(warc_uri, pending[1] if pending else last, error)
         return
     if pending:
-        yield _response(*pending, size - pending[1], warc_uri, max_body)
+        yield _response(*pending, size - pending[1] - separator, warc_uri, max_body)
 
 
 def _target_uri(value: str) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import subprocess
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from archive.reader import CorruptWarc, iter_responses
 from archive.records import http_head
@@ -121,3 +124,27 @@ def test_broken_chunking_gives_what_it_holds_and_the_next_record_is_read(tmp_pat
     site = "https://sputnikglobe.com/"
     write_exchanges(tmp_path, [(site + name, b"identity", body) for name, body in bodies.items()], lambda _: chunked)
     assert [r.body for r in iter_responses([str(tmp_path)])] == [b"hel", b"<html>plain</html>", b"abc"]
+
+
+def warcio_written(path, gzip: bool) -> None:
+    """A WARC written by warcio itself: warcinfo, responses, revisits and a resource record."""
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=gzip)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "warcio"}))
+        for number in range(3):
+            body = b"<html>%d</html>" % number
+            head = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            url = f"https://sputnikglobe.com/{number}"
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=head))
+            writer.write_record(writer.create_revisit_record(url, "sha1:AAAA", url, "2024-01-02T03:04:05Z"))
+        dns = writer.create_warc_record("dns:sputnikglobe.com", "resource", payload=io.BytesIO(b"1.2.3.4"))
+        writer.write_record(dns)
+
+
+def test_warcio_written_files_compressed_or_not_read_as_warcio_reads_them(tmp_path):
+    warcio_written(tmp_path / "plain.warc", gzip=False)
+    warcio_written(tmp_path / "packed.warc.gz", gzip=True)
+    (tmp_path / "writing.warc.gz.open").write_bytes(b"not finished")  # skipped
+    ours = [(r.url, r.status, r.offset, r.length, r.body) for r in iter_responses([str(tmp_path)])]
+    assert ours == warcio_responses(tmp_path / "packed.warc.gz") + warcio_responses(tmp_path / "plain.warc")
+    assert len(ours) == 6
