@@ -82,14 +82,22 @@ class Command(ScrapyCommand):
         load_object(opts.extractor)  # a wrong path fails here, before any work
         max_body = self.settings.getint("DOWNLOAD_MAXSIZE") or MAX_BODY  # the crawl's cap (0, no cap: the default)
         job = ReextractJob(opts.extractor, {name: self.settings.get(name) for name in AWS_SETTINGS}, max_body)
+        try:
+            files = [uri for uri, _ in warc_files(args, cache(job.client))]
+        except (OSError, ValueError) as error:  # a missing path, an unsupported URI
+            raise UsageError(str(error)) from None
+        if not files:
+            print(f"reextract: no WARC files (*.warc.gz, *.warc) in {' '.join(args)}", file=sys.stderr)
+            self.exitcode = 1
+            return
         counts: Counter[str] = Counter()
         started = time.perf_counter()
         out = open(opts.output, "wb") if opts.output else sys.stdout.buffer  # noqa: SIM115
         try:
             if opts.workers == 1:
-                out.writelines(job.lines(args, counts))
+                out.writelines(job.lines(files, counts))
             else:
-                self._in_parallel(job, args, opts, out, counts)
+                self._in_parallel(job, files, opts, out, counts)
         finally:
             if out is not sys.stdout.buffer:
                 out.close()
@@ -99,13 +107,12 @@ class Command(ScrapyCommand):
         self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] else 0
 
     @staticmethod
-    def _in_parallel(job: ReextractJob, args: list[str], opts: argparse.Namespace, out, counts: Counter[str]) -> None:
+    def _in_parallel(job: ReextractJob, files: list[str], opts: argparse.Namespace, out, counts: Counter[str]) -> None:
         """Each WARC file to a worker; their parts (next to the output) appended in file order as they complete."""
-        files = [uri for uri, _ in warc_files(args, cache(job.client))]
         near_output = str(Path(opts.output).resolve().parent) if opts.output else None
         with tempfile.TemporaryDirectory(prefix="reextract-", dir=near_output) as parts:
             job = dataclasses.replace(job, parts=parts)
-            with get_context("spawn").Pool(min(opts.workers, len(files) or 1)) as pool:
+            with get_context("spawn").Pool(min(opts.workers, len(files))) as pool:
                 for part, file_counts in pool.imap(job, files):
                     with open(part, "rb") as lines:
                         shutil.copyfileobj(lines, out)

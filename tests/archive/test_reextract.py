@@ -92,3 +92,14 @@ def test_workers_give_the_same_lines_in_the_same_order_and_report_a_corrupt_file
 def test_the_workers_job_keeps_aws_secrets_out_of_its_repr():
     job = ReextractJob("crawlers.sputnik.pages.extract_article", {"AWS_SECRET_ACCESS_KEY": "s3cr3t-value"}, 1 << 20)
     assert "s3cr3t-value" not in repr(job) and job.aws["AWS_SECRET_ACCESS_KEY"] == "s3cr3t-value"
+
+
+def test_bad_input_is_a_clear_error_and_an_empty_selection_fails(tmp_path):
+    missing = reextract(str(tmp_path / "nowhere.warc.gz"))
+    assert missing.returncode == 2 and "No such file or directory" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    unsupported = reextract("http://sputnikglobe.com/archive.warc.gz")
+    assert unsupported.returncode == 2 and "unsupported URI" in unsupported.stderr
+    (tmp_path / "empty").mkdir()
+    empty = reextract(str(tmp_path / "empty"))
+    assert empty.returncode == 1 and "no WARC files" in empty.stderr
