@@ -21,6 +21,7 @@ else:
     from backports import zstd
 
 CHUNK = 1 << 16
+GZIP_WBITS = 16 + zlib_ng.MAX_WBITS
 
 
 class UndecodableBody(ValueError):
@@ -33,9 +34,13 @@ def _check(size: int, limit: int) -> None:
 
 
 def _zlib(body: bytes, limit: int, wbits: int) -> bytes:
-    """Inflate with ``wbits``; a stream cut short gives what it holds (as Scrapy's ``gunzip``), unless it is empty."""
+    """Inflate with ``wbits``; a stream cut short gives what it holds (as Scrapy's ``gunzip``), unless it is empty.
+    A gzip stream of several members is read whole, as Scrapy's ``GzipFile`` reads it."""
     decompressor = zlib_ng.decompressobj(wbits)
     data = decompressor.decompress(body, limit + 1)  # one call: the cap bounds the output buffer
+    while wbits == GZIP_WBITS and decompressor.eof and decompressor.unused_data and len(data) <= limit:
+        rest, decompressor = decompressor.unused_data, zlib_ng.decompressobj(wbits)
+        data += decompressor.decompress(rest, limit + 1 - len(data))
     _check(len(data), limit)
     if not data and not decompressor.eof:
         raise UndecodableBody("truncated before any data")
@@ -43,7 +48,7 @@ def _zlib(body: bytes, limit: int, wbits: int) -> bytes:
 
 
 def _gzip(body: bytes, limit: int) -> bytes:
-    return _zlib(body, limit, 16 + zlib_ng.MAX_WBITS)
+    return _zlib(body, limit, GZIP_WBITS)
 
 
 def _deflate(body: bytes, limit: int) -> bytes:

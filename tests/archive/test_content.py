@@ -98,3 +98,9 @@ def test_chunked_bodies_read_as_warcio_reads_them(body):
 
 def test_bare_lf_line_ends_are_accepted_too():
     assert dechunk(b"5\nhe\r\nl\n0\n\n") == b"he\r\nl"  # warcio gives such a body back undecoded
+
+
+def test_a_gzip_stream_of_several_members_is_read_whole():
+    assert decode_content(gzip.compress(HTML[:1000]) + gzip.compress(HTML[1000:]), "gzip", LIMIT) == HTML
+    with pytest.raises(UndecodableBody, match="more than"):
+        decode_content(gzip.compress(bytes(LIMIT)) + gzip.compress(b"x"), "gzip", LIMIT)
