@@ -140,3 +140,57 @@ def test_read_also_lists_and_in_text_promos():
     feed = [r for r in related if r.kind == "newsfeed"]
     assert len(feed) == 17 and feed[0].headline.startswith("Kreml äußert sich")
     assert (feed[0].datePublishedRaw, feed[0].datePublished) == ("08/12 13:52", None)  # no year, no zone
+
+
+# The per-field XPath scans of the article column that the refs index replaced: both must find the same nodes.
+_COLUMN_XPATHS = {
+    "rubric": ".//a[cls(b-article__refs-rubric)]",
+    "authors": ".//div[cls(b-article__refs-author)]//a",
+    "tags": ".//*[cls(b-article__refs-tags)]//a",
+    "read_also": ".//dl[cls(b-article__refs-item)]//dd//a[@href]",
+}
+_NESTED = """<html><body>
+<div class="b-article b-article__refs-author"><a href="/self">the column itself is not inside itself</a>
+ <a class="b-article__refs-rubric x" href="/r1">Rubric</a><span class="b-article__refs-rubric">not an a</span>
+ <div class="b-article__refs-author"><a href="/a1">A1</a>
+  <div class="b-article__refs-author"><a href="/a2">A2, nested</a></div><a href="/a3">A3</a></div>
+ <span class="b-article__refs-author"><a href="/no">a span, not a div</a></span>
+ <div class="b-article__refs-author"><a href="/a4">A4</a></div>
+ <ul class="b-article__refs-tags"><li><a href="/t1">T1</a><p class="b-article__refs-tags"><a href="/t2">T2</a></p></li>
+  <li><a href="/t3">T3</a></li></ul>
+ <dl class="b-article__refs-item"><dd><a href="/d1">D1</a></dd>
+  <dt><dl class="b-article__refs-item"><dd><a href="/d2">D2</a><a>no href</a></dd></dl></dt></dl>
+ <dl class="b-article__refs-itemx"><dd><a href="/no">another class</a></dd></dl>
+</div>
+<div class="b-article__refs-author"><a href="/out">outside the column</a></div>
+</body></html>"""
+
+
+def _refs_fields(page) -> dict[str, list]:
+    from crawlers.sputnik.pages.legacy import _ANCHORS, _DD_LINKS, _first_tagged, _inside
+
+    rubric = _first_tagged(page.refs.all("b-article__refs-rubric"), "a")
+    return {
+        "rubric": [rubric] if rubric is not None else [],
+        "authors": _inside(page.refs.all("b-article__refs-author"), _ANCHORS, tag="div"),
+        "tags": _inside(page.refs.all("b-article__refs-tags"), _ANCHORS),
+        "read_also": _inside(page.refs.all("b-article__refs-item"), _DD_LINKS, tag="dl"),
+    }
+
+
+@pytest.mark.parametrize("page", [*EXPECTED, None])
+def test_refs_index_finds_what_the_column_xpaths_find(page):
+    from crawlers.sputnik.pages.html import parse, xp
+    from crawlers.sputnik.pages.legacy import LegacyPage
+    from tests.crawlers.sputnik.conftest import FIXTURES
+
+    markup = (FIXTURES / page).read_bytes() if page else _NESTED.encode()
+    legacy = LegacyPage(parse(markup, "utf-8"), "https://de.sputniknews.com/x/", 200, None)
+    expected = {name: xp(path)(legacy.article) for name, path in _COLUMN_XPATHS.items()}
+    expected["rubric"] = expected["rubric"][:1]
+    assert _refs_fields(legacy) == expected
+    assert expected["tags"] and expected["read_also"]  # the comparison is not between empty lists
+    if page is None:  # nested containers: each link once, in document order
+        assert [a.get("href") for a in expected["authors"]] == ["/a1", "/a2", "/a3", "/a4"]
+        assert [a.get("href") for a in expected["tags"]] == ["/t1", "/t2", "/t3"]
+        assert [a.get("href") for a in expected["read_also"]] == ["/d1", "/d2"]
