@@ -40,9 +40,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # many worker tasks for every response, so its default of 100 cost about 1 ms of CPU per page (bench/throughput.py).
 CONCURRENT_ITEMS = 4
 # Scrapy checks every generator callback for a `return value` before calling it; its cache is keyed by weak
-# references to bound methods, which die at once, so it re-reads and re-parses the callback's source for about a
-# quarter of the pages (0.4 ms each; bench/throughput.py). tests/crawlers/sputnik/test_callbacks.py runs the same
-# check on every callback instead.
+# references to bound methods, which die at once, so it re-read and re-parsed parse_article's source for 494 of
+# 2,000 pages (about 4% of the crawl thread under cProfile, docs/benchmarks.md).
+# tests/crawlers/sputnik/test_callbacks.py runs the same check on every callback instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
