@@ -91,13 +91,14 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         counts: Counter[str] = Counter()
+        progress = Progress(counts, self.settings.getfloat("NEWSVAULT_PROGRESS_INTERVAL"), len(files))
         started = time.perf_counter()
         out = open(opts.output, "wb") if opts.output else sys.stdout.buffer  # noqa: SIM115
         try:
             if opts.workers == 1:
-                out.writelines(job.lines(files, counts))
+                out.writelines(job.lines(files, counts, progress))
             else:
-                self._in_parallel(job, files, opts, out, counts)
+                self._in_parallel(job, files, opts, out, progress)
         finally:
             if out is not sys.stdout.buffer:
                 out.close()
@@ -107,17 +108,43 @@ class Command(ScrapyCommand):
         self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] else 0
 
     @staticmethod
-    def _in_parallel(job: ReextractJob, files: list[str], opts: argparse.Namespace, out, counts: Counter[str]) -> None:
+    def _in_parallel(job: ReextractJob, files: list[str], opts: argparse.Namespace, out, progress: Progress) -> None:
         """Each WARC file to a worker; their parts (next to the output) appended in file order as they complete."""
         near_output = str(Path(opts.output).resolve().parent) if opts.output else None
         with tempfile.TemporaryDirectory(prefix="reextract-", dir=near_output) as parts:
             job = dataclasses.replace(job, parts=parts)
             with get_context("spawn").Pool(min(opts.workers, len(files))) as pool:
-                for part, file_counts in pool.imap(job, files):
+                for done, (part, file_counts) in enumerate(pool.imap(job, files), 1):
                     with open(part, "rb") as lines:
                         shutil.copyfileobj(lines, out)
                     os.unlink(part)
-                    counts.update(file_counts)
+                    progress.counts.update(file_counts)
+                    progress.tick(done)
+
+
+class Progress:
+    """A line on stderr every ``interval`` seconds (``NEWSVAULT_PROGRESS_INTERVAL``; 0: none): the counts so far,
+    the records per second, and the files done when workers run."""
+
+    def __init__(self, counts: Counter[str], interval: float, files: int) -> None:
+        self.counts, self.interval, self.files = counts, interval, files
+        self.started = self.last = time.monotonic()
+
+    def watch(self, responses: Iterable[ArchivedResponse]) -> Iterator[ArchivedResponse]:
+        """``responses``, with a progress line whenever the interval has passed."""
+        for response in responses:
+            yield response
+            self.tick()
+
+    def tick(self, files_done: int | None = None) -> None:
+        """A progress line if the interval has passed since the last one."""
+        now = time.monotonic()
+        if not self.interval or now - self.last < self.interval:
+            return
+        self.last = now
+        rate = self.counts["responses"] / (now - self.started)
+        done = f", {files_done}/{self.files} files" if files_done is not None else ""
+        print(f"reextract: {dict(self.counts)}{done}, {rate:.0f} records/s", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -133,8 +160,8 @@ class ReextractJob:
         """An S3 client from the AWS settings."""
         return s3_client(self.aws)
 
-    def lines(self, uris: list[str], counts: Counter[str]) -> Iterator[bytes]:
-        """JSON lines of the articles in ``uris``; ``counts`` updated; problems reported on stderr."""
+    def lines(self, uris: list[str], counts: Counter[str], progress: Progress | None = None) -> Iterator[bytes]:
+        """JSON lines of the articles in ``uris``; ``counts`` updated; problems (and progress) reported on stderr."""
 
         def corrupt(uri: str, offset: int, error: OSError) -> None:
             counts["corrupt_files"] += 1
@@ -142,7 +169,7 @@ class ReextractJob:
             print(message, file=sys.stderr)
 
         responses = iter_responses(uris, self.client, self.max_body, corrupt)
-        return reextracted(responses, load_object(self.extractor), counts)
+        return reextracted(progress.watch(responses) if progress else responses, load_object(self.extractor), counts)
 
     def __call__(self, uri: str) -> tuple[str, Counter[str]]:
         """In a worker: one WARC file's lines into a part file; (its path, the counts)."""

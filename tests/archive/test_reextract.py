@@ -80,10 +80,13 @@ def test_workers_give_the_same_lines_in_the_same_order_and_report_a_corrupt_file
     runs = {}
     for workers in ("1", "2"):
         out = tmp_path / f"items-{workers}.jsonl"
-        result = reextract(str(tmp_path / "warc"), "-o", str(out), "--workers", workers)
+        every_time = ("-s", "NEWSVAULT_PROGRESS_INTERVAL=0.000001")  # a progress line at every step
+        result = reextract(str(tmp_path / "warc"), "-o", str(out), "--workers", workers, *every_time)
         summary = result.stderr.strip().splitlines()[-1].split(" in ")[0]
         runs[workers] = (result.returncode, summary, out.read_bytes())
         assert f"{broken.resolve().as_uri()}: unreadable from byte" in result.stderr
+        progress = [line for line in result.stderr.splitlines() if line.endswith(" records/s")]
+        assert len(progress) >= len(files) and (f"/{len(files) + 1} files, " in progress[-1]) == (workers == "2")
     assert runs["1"] == runs["2"] and runs["1"][0] == 1 and "'corrupt_files': 1" in runs["1"][1]
     assert runs["1"][2].count(b"\n") > 4 * len(fixture_pages())  # every file's items, the broken one's first ones
     assert not list(tmp_path.glob("reextract-*"))  # the workers' parts are gone
