@@ -18,7 +18,7 @@ import surt
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import iso_date_to_timestamp
 
-from archive.records import Record, sha1_digest
+from archive.records import Record, normalized_target_uri, sha1_digest
 
 INDEXED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})  # cdxj-indexer's DEFAULT_RECORDS
 HTTP_SCHEMES = ("http:", "https:")  # warcio parses an HTTP head only in records of these URIs
@@ -42,13 +42,6 @@ def warc_fields(record: Record) -> dict[str, str]:
     return fields
 
 
-def target_uri(value: str) -> str:
-    """WARC-Target-URI as warcio normalizes it on reading: angle brackets removed, spaces escaped."""
-    if value.startswith("<") and value.endswith(">"):
-        value = value[1:-1]
-    return value.replace(" ", "%20")
-
-
 def parse_http_head(block: bytes) -> tuple[StatusAndHeaders, int]:
     """The parsed HTTP head at the start of ``block`` and the offset where the payload starts."""
     stream = BytesIO(block)
@@ -66,7 +59,7 @@ def cdxj_line(record: Record, filename: str, offset: int, length: int) -> str | 
     content_type = fields.get("content-type")
     if record.record_type in ("resource", "metadata") and content_type == "application/warc-fields":
         return None
-    url = target_uri(fields["warc-target-uri"])
+    url = normalized_target_uri(fields["warc-target-uri"])
     head, payload_start = None, 0
     if record.record_type in ("response", "revisit") and record.block and url.startswith(HTTP_SCHEMES):
         head, payload_start = parse_http_head(record.block)

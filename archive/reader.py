@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord, WarcRecordType
 
 from archive.content import UndecodableBody, dechunk, decode_content
+from archive.records import normalized_target_uri
 from archive.storage import local_path
 
 MAX_BODY = 32 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE: a bigger decoded body never reached the spider
@@ -128,11 +129,6 @@ def _file_responses(
         yield _response(*pending, size - pending[1] - separator, warc_uri, max_body)
 
 
-def _target_uri(value: str) -> str:
-    """The URI without the angle brackets of WARC 1.0's grammar, which wget still writes (``<http://…>``)."""
-    return value[1:-1] if value.startswith("<") and value.endswith(">") else value
-
-
 def _read_http(record: WarcRecord) -> tuple[bytes, str]:
     """(raw payload, "") of a response record, or (b"", why) when its HTTP head cannot be parsed."""
     try:
@@ -154,7 +150,7 @@ def _response(
         except UndecodableBody as error:
             problem = str(error)
     return ArchivedResponse(
-        url=_target_uri(warc.get("WARC-Target-URI", "")),
+        url=normalized_target_uri(warc.get("WARC-Target-URI", "")),
         status=http.status_code or 0,
         content_type=http.get("Content-Type", ""),
         body=body,

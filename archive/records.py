@@ -28,6 +28,14 @@ def sha1_digest(data: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
+def normalized_target_uri(value: str) -> str:
+    """WARC-Target-URI as warcio normalizes it on reading: WARC 1.0's angle brackets (wget still writes them)
+    removed, spaces escaped."""
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    return value.replace(" ", "%20")
+
+
 def warc_date(moment: datetime) -> str:
     """WARC-Date in UTC with microseconds (WARC 1.1 allows fractional seconds)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
