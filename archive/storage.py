@@ -90,27 +90,31 @@ class S3Storage:
         return f"s3://{self.bucket}/{self.key_for(outlet, filename)}"
 
     def store(self, outlet: str, path: Path) -> str:
-        """Upload ``path`` unless the same content is already there, verify the checksum, delete the local copy."""
-        key = self.key_for(outlet, path.name)
+        """Upload ``path`` to its dated key (see :meth:`store_at`)."""
+        return self.store_at(path, self.key_for(outlet, path.name), CONTENT_TYPES.get(path.suffix))
+
+    def store_at(self, path: Path, key: str, content_type: str | None = None, *, replace: bool = False) -> str:
+        """Upload ``path`` to ``key`` unless the same content is already there, verify the checksum, delete the local
+        copy. Another content under ``key`` is an error, unless ``replace`` (a run manifest rewritten as it ends)."""
         multipart = path.stat().st_size >= self.part_size
         expected = sha256_of(path, self.part_size if multipart else None)
         existing = self._checksum(key)
-        if existing is None:
-            self._upload(path, key, multipart)
+        if existing is None or (replace and existing.split("-")[0] != expected.split("-")[0]):
+            self._upload(path, key, multipart, content_type or "application/octet-stream", replace)
             existing = self._checksum(key)
-        if existing.split("-")[0] != expected.split("-")[0]:  # some servers (moto) omit the "-{parts}" suffix
+        if existing is None or existing.split("-")[0] != expected.split("-")[0]:  # moto omits the "-{parts}" suffix
             raise OSError(f"s3://{self.bucket}/{key}: checksum {existing} differs from local {expected}")
         path.unlink()
         return f"s3://{self.bucket}/{key}"
 
-    def _upload(self, path: Path, key: str, multipart: bool) -> None:
-        content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+    def _upload(self, path: Path, key: str, multipart: bool, content_type: str, replace: bool) -> None:
         if multipart:  # s3transfer cannot send If-None-Match; the head_object check above guards the key
             extra = {"ChecksumAlgorithm": "SHA256", "ContentType": content_type}
             self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=self.transfer)
             return
         from botocore.exceptions import ClientError
 
+        guard = {} if replace else {"IfNoneMatch": "*"}
         with path.open("rb") as body:
             try:
                 self.client.put_object(
@@ -119,7 +123,7 @@ class S3Storage:
                     Body=body,
                     ContentType=content_type,
                     ChecksumAlgorithm="SHA256",
-                    IfNoneMatch="*",
+                    **guard,
                 )
             except ClientError as error:  # another uploader created the key since our check: compare checksums
                 if error.response.get("Error", {}).get("Code") != "PreconditionFailed":

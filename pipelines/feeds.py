@@ -1,8 +1,9 @@
 """JSONL delivery through Scrapy's own feed exports, and the add-on that wires issue 5's components.
 
 ``ItemsAddon`` (in ``ADDONS``) turns ``ITEMS_URI`` / ``ITEMS_BATCH_ITEM_COUNT`` / ``ITEMS_GZIP`` into a ``FEEDS``
-entry (jsonlines, UTF-8), and enables validation, dedupe, spidermon monitors and the run manifest. Everything it
-sets has the ``addon`` priority, so a project or command-line setting wins.
+entry (jsonlines, UTF-8), and enables validation, dedupe, spidermon monitors and the run manifest. ``s3://`` feeds
+go through :mod:`pipelines.items_spool` instead of Scrapy's ``S3FeedStorage``. Everything it sets has the ``addon``
+priority, so a project or command-line setting wins.
 
 URI placeholders (besides Scrapy's ``%(name)s``, ``%(time)s``, ``%(batch_id)d``...): ``%(outlet)s`` (spider
 attribute ``outlet``, else its name), ``%(editions)s`` (the spider's ``editions``, joined with ``+``, or ``all``),
@@ -31,7 +32,11 @@ _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
 # Dedupe before the archive pointer (800) so a duplicate gets no metadata record; validate last, so what reaches
 # the JSONL, pointer included, is what the schema promises.
 PIPELINES = {"pipelines.dedupe.DedupePipeline": 200, "pipelines.validate.ValidatePipeline": 900}
-EXTENSIONS = {"spidermon.contrib.scrapy.extensions.Spidermon": 500, "pipelines.manifest.ManifestExtension": 1000}
+EXTENSIONS = {
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    "pipelines.items_spool.ItemsSpool": 900,  # before the manifest: its engine_stopped counts what stays spooled
+    "pipelines.manifest.ManifestExtension": 1000,
+}
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -140,6 +145,7 @@ class ItemsAddon:
         settings["FEED_EXPORTERS"].set(ITEMS_FORMAT, f"{__name__}.ItemJsonLinesExporter", "addon")
         for scheme in ("", "file"):
             settings["FEED_STORAGES"].set(scheme, f"{__name__}.FlushingFileFeedStorage", "addon")
+        settings["FEED_STORAGES"].set("s3", "pipelines.items_spool.SpooledS3FeedStorage", "addon")
         for setting, components in (("ITEM_PIPELINES", PIPELINES), ("EXTENSIONS", EXTENSIONS)):
             for path, order in components.items():
                 settings.setdefault_in_component_priority_dict(setting, load_object(path), order)

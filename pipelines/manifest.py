@@ -22,8 +22,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 
-from archive.storage import local_path, s3_client
+from archive.storage import local_path
 from pipelines import feeds, monitors
+from pipelines.items_spool import ItemsSpool, write_atomically
 
 MANIFEST_VERSION = 1
 MAX_ERRORS = 100
@@ -53,19 +54,6 @@ def manifest_template(settings: BaseSettings) -> str:
     return settings["ITEMS_URI"].rsplit("/", 1)[0] + "/%(run)s.manifest.json"
 
 
-def write_text(uri: str, text: str, settings: BaseSettings) -> None:
-    """Write ``text`` to a local path (atomically) or to ``s3://bucket/key`` with the ``AWS_*`` settings."""
-    target = local_path(uri)
-    if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-        return
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    s3_client(settings).put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
-
-
 def counts(stats: dict[str, Any]) -> dict[str, Any]:
     """The manifest's ``counts`` section from the crawl stats."""
 
@@ -88,6 +76,7 @@ def counts(stats: dict[str, Any]) -> dict[str, Any]:
         "bytesArchived": stats.get("archive/bytes_written", 0),
         "newsvault": under("newsvault/"),  # discovery, pages, refused targets, offsite, state, backoff
         "archive": {k: v for k, v in sorted(stats.items()) if k.startswith("archive/") and k != "archive/files"},
+        "itemsSpool": under("items/files_"),  # s3:// items: recovered from earlier runs, repaired, still spooled
     }
 
 
@@ -170,4 +159,8 @@ class ManifestExtension:
     def write(self, status: str) -> None:
         """Write the manifest to its URI."""
         text = json.dumps(self.manifest(status), indent=2, ensure_ascii=False, default=str) + "\n"
-        write_text(self.uri, text, self.crawler.settings)
+        target = local_path(self.uri)
+        if target is not None:
+            write_atomically(target, text.encode("utf-8"))
+        else:  # s3://: through the items spool, so a manifest S3 refused is uploaded by the next run
+            ItemsSpool.of(self.crawler).write_manifest(self.uri, text)

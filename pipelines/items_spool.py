@@ -1,0 +1,233 @@
+"""Items and manifests bound for S3 go through a local spool, as WARC files do: S3 being down or the run being killed
+loses none of them.
+
+Scrapy's own S3 feed storage writes to a temporary file and uploads it when the run ends. A failed upload or a
+``kill -9`` lost every item of the run, while the incremental state had already marked those articles done.
+
+Here the feed is written unbuffered to ``ITEMS_SPOOL_DIR/items/<bucket>/<key>.open``, locked while its run lives.
+When the feed closes, the file is renamed to ``<key>`` and uploaded (SHA-256 verified, an existing key never
+replaced), then removed. A file that cannot be uploaded stays in the spool. So does the ``.open`` file of a killed
+run, cut back to its last complete line (gzip feeds: the lines that still decompress). Every run first uploads what
+earlier runs left there. A manifest that cannot be written waits in ``manifests/<bucket>/<key>``; it replaces the
+object when uploaded, since a manifest is rewritten as its run ends.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import logging
+import zlib
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlparse
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from archive.storage import S3Storage, s3_client
+from archive.writer import OPEN_SUFFIX, is_locked
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SPOOL = "./data/items-spool"  # when ITEMS_SPOOL_DIR is empty
+CONTENT_TYPES = {".jsonl": "application/jsonl", ".gz": "application/gzip", ".json": "application/json"}
+KINDS = {"items": False, "manifests": True}  # spool folder -> whether its uploads replace an existing object
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of ``s3://bucket/key``; ValueError for any key that could leave its spool folder."""
+    parsed = urlparse(uri)
+    parts = parsed.path.lstrip("/").split("/")
+    if parsed.scheme != "s3" or not parsed.netloc or not parts[-1] or {".", ".."} & set(parts) or "" in parts:
+        raise ValueError(f"not a spoolable s3://bucket/key URI: {uri!r}")
+    return parsed.netloc, "/".join(parts)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all (a temporary ``.tmp`` beside it, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def repair(open_path: Path) -> Path | None:
+    """Finalize a killed run's ``.open`` feed file: keep its complete lines, drop the name's suffix.
+
+    Returns the finalized path, or None (file removed) when no complete line is left.
+    """
+    data = open_path.read_bytes()
+    if open_path.name.endswith(".gz" + OPEN_SUFFIX):
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            text = decompressor.decompress(data)
+        except zlib.error:  # a cut stream inflates up to the cut; a damaged one gives nothing usable
+            text = b""
+        text = text[: text.rfind(b"\n") + 1]
+        data = gzip.compress(text, mtime=0) if text else b""
+    else:
+        data = data[: data.rfind(b"\n") + 1]
+    if not data:
+        open_path.unlink()
+        return None
+    path = open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
+    write_atomically(path, data)
+    open_path.unlink()
+    return path
+
+
+class ItemsSpool:
+    """Scrapy extension owning the spool of S3-bound items and manifests (enabled by the items add-on).
+
+    Stats: ``items/files_recovered`` (left by earlier runs, uploaded now), ``items/files_repaired`` (``.open``
+    files of killed runs), ``items/files_spooled`` (still waiting when the run ends).
+    """
+
+    def __init__(self, crawler: Crawler, root: Path) -> None:
+        self.crawler, self.root = crawler, root
+        self.attempts = crawler.settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 8)
+        self._buckets: dict[str, S3Storage] = {}
+        self._unused: list[tuple[IO[bytes], Path]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ItemsSpool:
+        """Enabled with a spool folder (``ITEMS_SPOOL_DIR``, default ``./data/items-spool``)."""
+        spool = cls(crawler, Path(crawler.settings.get("ITEMS_SPOOL_DIR") or DEFAULT_SPOOL))
+        crawler.signals.connect(spool.spider_opened, signals.spider_opened)
+        crawler.signals.connect(spool.engine_stopped, signals.engine_stopped)
+        return spool
+
+    @staticmethod
+    def of(crawler: Crawler) -> ItemsSpool:
+        """The crawler's spool extension; NotConfigured when it is not enabled."""
+        for extension in crawler.extensions.middlewares:
+            if isinstance(extension, ItemsSpool):
+                return extension
+        raise NotConfigured("s3:// items need the pipelines.items_spool.ItemsSpool extension (ItemsAddon adds it)")
+
+    def path_for(self, kind: str, uri: str) -> Path:
+        """Where the file for ``uri`` waits: ``<root>/<kind>/<bucket>/<key>``."""
+        bucket, key = split_s3_uri(uri)
+        return self.root / kind / bucket / key
+
+    def _storage(self, bucket: str) -> S3Storage:
+        if bucket not in self._buckets:
+            self._buckets[bucket] = S3Storage(bucket, "", s3_client(self.crawler.settings, self.attempts))
+        return self._buckets[bucket]
+
+    def upload(self, kind: str, path: Path) -> str:
+        """Upload a spooled file to the key its path names; remove it once stored. Raises on failure."""
+        bucket, *key = path.relative_to(self.root / kind).parts
+        content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+        return self._storage(bucket).store_at(path, "/".join(key), content_type, replace=KINDS[kind])
+
+    def pending(self) -> list[tuple[str, Path]]:
+        """Finished files waiting, after repairing the unlocked ``.open`` files of killed runs."""
+        found = []
+        for kind in KINDS:
+            for path in sorted(p for p in (self.root / kind).rglob("*") if p.is_file()):
+                if path.name.endswith(OPEN_SUFFIX):
+                    if is_locked(path):
+                        continue  # a live run's feed
+                    path = repair(path)
+                    self.crawler.stats.inc_value("items/files_repaired")
+                    if path is None:
+                        continue
+                if not path.name.endswith(".tmp"):
+                    found.append((kind, path))
+        return found
+
+    def upload_pending(self, waiting: list[tuple[str, Path]]) -> int:
+        """Upload waiting files; return how many were stored. A failure is logged and the rest still tried."""
+        stored = 0
+        for kind, path in waiting:
+            try:
+                uri = self.upload(kind, path)
+            except Exception as error:
+                if isinstance(error, FileNotFoundError) and not path.exists():
+                    continue  # a worker sharing the spool stored it first
+                logger.error("items spool: could not upload %s (%s); it stays in the spool", path, error)
+                continue
+            stored += 1
+            logger.info("items spool: uploaded %s, left by an earlier run", uri)
+        return stored
+
+    async def spider_opened(self) -> None:
+        """Upload what earlier runs left, in a thread; the crawl starts once it is done.
+
+        The spool is listed (and killed runs' files repaired) here, in the reactor thread, so that this run's own new
+        feed file, created and locked by the feed exporter's handler of the same signal, is never taken for one."""
+
+        def recover(waiting: list[tuple[str, Path]]) -> None:
+            self.crawler.stats.set_value("items/files_recovered", self.upload_pending(waiting))
+
+        await maybe_deferred_to_future(deferToThread(recover, self.pending()))
+
+    def open_feed(self, uri: str) -> IO[bytes]:
+        """A new, locked, unbuffered ``.open`` file for the feed ``uri``: each line reaches the OS as it is written."""
+        path = self.path_for("items", uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream = open(path.with_name(path.name + OPEN_SUFFIX), "xb", buffering=0)  # noqa: SIM115 (the feed's file)
+        fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._unused.append((stream, path))
+        return stream
+
+    def store_feed(self, stream: IO[bytes], uri: str) -> str:
+        """Close and finalize a feed file, then upload it; on failure it stays in the spool and the error is raised."""
+        path = self.path_for("items", uri)
+        self._unused = [(s, p) for s, p in self._unused if s is not stream]
+        stream.close()
+        path.with_name(path.name + OPEN_SUFFIX).replace(path)
+        try:
+            return self.upload("items", path)
+        except Exception as error:
+            logger.error("items spool: %s kept in %s (%s); the next run uploads it", uri, path, error)
+            raise
+
+    def write_manifest(self, uri: str, text: str) -> None:
+        """Write a manifest to ``s3://``, replacing the run's previous version; on failure keep it for the next run."""
+        path = self.path_for("manifests", uri)
+        write_atomically(path, text.encode("utf-8"))
+        try:
+            self.upload("manifests", path)
+        except Exception as error:
+            logger.error("items spool: manifest %s kept in %s (%s); the next run uploads it", uri, path, error)
+
+    def engine_stopped(self) -> None:
+        """Remove the feed files no item was written to; count and report what still waits in the spool."""
+        for stream, path in self._unused:  # Scrapy opens a feed at start and never stores an empty one
+            stream.close()
+            path.with_name(path.name + OPEN_SUFFIX).unlink(missing_ok=True)
+        self._unused = []
+        files = (p for kind in KINDS for p in (self.root / kind).rglob("*") if p.is_file())
+        waiting = [p for p in files if p.suffix not in {OPEN_SUFFIX, ".tmp"}]  # not the live feeds of other workers
+        self.crawler.stats.set_value("items/files_spooled", len(waiting))
+        if waiting:
+            logger.error(
+                "items spool: %d file(s) wait in %s for S3; the next run uploads them", len(waiting), self.root
+            )
+
+
+class SpooledS3FeedStorage:
+    """Scrapy feed storage for ``s3://`` items through :class:`ItemsSpool` (replaces Scrapy's ``S3FeedStorage``)."""
+
+    def __init__(self, uri: str, crawler: Crawler) -> None:
+        split_s3_uri(uri)  # a bad URI fails the run at start, not after the crawl
+        self.uri, self.crawler = uri, crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None):
+        """The storage of one feed file (built before the extensions exist, so the spool is looked up later)."""
+        return cls(uri, crawler)
+
+    def open(self, spider: Any) -> IO[bytes]:
+        """The spool file the exporter writes to."""
+        return ItemsSpool.of(self.crawler).open_feed(self.uri)
+
+    def store(self, file: IO[bytes]) -> Any:
+        """Finalize and upload in a thread (a Deferred; its failure is counted by Scrapy's feed exporter)."""
+        return deferToThread(ItemsSpool.of(self.crawler).store_feed, file, self.uri)
