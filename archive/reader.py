@@ -6,6 +6,7 @@ Records are read with FastWARC (several times faster than warcio's iterator on t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from archive.storage import local_path
 MAX_BODY = 32 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE: a bigger decoded body never reached the spider
 WARC_SUFFIXES = (".warc.gz", ".warc")  # in folders and S3 prefixes; not ".open" files still being written
 MAX_HTTP_HEAD = 1 << 20  # FastWARC's default, 32 KiB, is below heads that servers send and crawls archive
+READ_ATTEMPTS = 3  # reads of a file whose storage failed (the S3 client retries each request on its own too)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,26 +67,52 @@ def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = Non
             yield file.resolve().as_uri(), file.stat().st_size
 
 
-@contextmanager
-def open_warc(uri: str, s3_client: Callable[[], object] | None = None) -> Iterator[IO[bytes]]:
-    """A stream of one WARC file named as :func:`warc_files` names it."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        body = s3_client().get_object(Bucket=parsed.netloc, Key=parsed.path[1:])["Body"]
-        try:
-            yield body
-        finally:
-            body.close()
-    else:
-        with local_path(uri).open("rb") as stream:
-            yield stream
-
-
 class CorruptWarc(OSError):
     """A WARC file that cannot be read on from some byte offset (garbage, a broken gzip member)."""
 
 
+class StorageReadError(OSError):
+    """Getting a WARC file's bytes failed (network, S3, disk): a fault of the storage, not of the file."""
+
+
+class _Source:
+    """A WARC file's stream whose failures are :class:`StorageReadError`, told apart from the content's."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        """Read as the stream does."""
+        try:
+            return self.stream.read(size)
+        except Exception as error:  # botocore's streaming errors are no OSError
+            raise StorageReadError(f"reading failed: {error!r}") from error
+
+    def tell(self) -> int:
+        """Bytes read so far."""
+        return self.stream.tell()
+
+
+@contextmanager
+def open_warc(uri: str, s3_client: Callable[[], object] | None = None) -> Iterator[IO[bytes]]:
+    """A stream of one WARC file named as :func:`warc_files` names it; :class:`StorageReadError` when it fails."""
+    parsed = urlparse(uri)
+    try:
+        if parsed.scheme == "s3":
+            stream = s3_client().get_object(Bucket=parsed.netloc, Key=parsed.path[1:])["Body"]
+        else:
+            stream = local_path(uri).open("rb")
+    except Exception as error:
+        raise StorageReadError(f"opening failed: {error!r}") from error
+    try:
+        yield _Source(stream)
+    finally:
+        stream.close()
+
+
 def _raise(warc_uri: str, offset: int, error: OSError) -> None:
+    if isinstance(error, StorageReadError):
+        raise error
     raise CorruptWarc(f"{warc_uri}: unreadable from byte {offset} on ({error})") from error
 
 
@@ -96,12 +126,32 @@ def iter_responses(
     and content-encoding.
 
     A file that cannot be read on from some record calls ``on_corrupt(uri, offset of that record, error)`` and the
-    iteration goes on with the next file; by default :class:`CorruptWarc` is raised.
+    iteration goes on with the next file; by default :class:`CorruptWarc` is raised. When the storage fails (the
+    error is a :class:`StorageReadError`), the file is read again, up to ``READ_ATTEMPTS`` times, before that.
     """
     client = cache(s3_client) if s3_client else None  # one S3 client for all files
     for warc_uri, size in warc_files(uris, client):
-        with open_warc(warc_uri, client) as stream:
-            yield from _file_responses(warc_uri, stream, size, max_body, on_corrupt)
+        yield from _read_again_on_storage_errors(warc_uri, size, client, max_body, on_corrupt)
+
+
+def _read_again_on_storage_errors(
+    warc_uri: str, size: int, client, max_body: int, on_corrupt: Callable[[str, int, OSError], None]
+) -> Iterator[ArchivedResponse]:
+    """A file's responses; when its storage fails, the file is read again and the responses given already skipped."""
+    given = -1  # offset of the last response yielded
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        try:
+            with open_warc(warc_uri, client) as stream:
+                for response in _file_responses(warc_uri, stream, size, max_body, on_corrupt):
+                    if response.offset > given:
+                        given = response.offset
+                        yield response
+            return
+        except StorageReadError as error:
+            if attempt == READ_ATTEMPTS:
+                on_corrupt(warc_uri, max(given, 0), error)
+                return
+            logger.warning("%s: %s; reading it again (%d of %d)", warc_uri, error, attempt + 1, READ_ATTEMPTS)
 
 
 def _file_responses(
@@ -123,6 +173,8 @@ def _file_responses(
             ):
                 pending = (record, last, *_read_http(record))
     except OSError as error:
+        if isinstance(error, StorageReadError):
+            raise
         on_corrupt(warc_uri, pending[1] if pending else last, error)
         return
     if pending:

@@ -26,7 +26,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.misc import load_object
 from w3lib.encoding import http_content_type_encoding
 
-from archive.reader import MAX_BODY, ArchivedResponse, iter_responses, warc_files
+from archive.reader import MAX_BODY, READ_ATTEMPTS, ArchivedResponse, StorageReadError, iter_responses, warc_files
 from archive.storage import s3_client
 from crawlers.errors import ExtractionError, NotAnArticle
 from crawlers.items import ArchivePointer, Article, to_json
@@ -105,7 +105,7 @@ class Command(ScrapyCommand):
         elapsed = time.perf_counter() - started
         rate = counts["responses"] / elapsed if elapsed else 0.0
         print(f"reextract: {dict(counts)} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
-        self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] else 0
+        self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] or counts["unreadable_files"] else 0
 
     @staticmethod
     def _in_parallel(job: ReextractJob, files: list[str], opts: argparse.Namespace, out, progress: Progress) -> None:
@@ -164,8 +164,12 @@ class ReextractJob:
         """JSON lines of the articles in ``uris``; ``counts`` updated; problems (and progress) reported on stderr."""
 
         def corrupt(uri: str, offset: int, error: OSError) -> None:
-            counts["corrupt_files"] += 1
-            message = f"reextract: {uri}: unreadable from byte {offset} on, the rest of the file skipped ({error})"
+            if isinstance(error, StorageReadError):  # the storage failed, READ_ATTEMPTS times: the file may be fine
+                counts["unreadable_files"] += 1
+                message = f"reextract: {uri}: storage failed {READ_ATTEMPTS} times ({error}); the file is not done"
+            else:
+                counts["corrupt_files"] += 1
+                message = f"reextract: {uri}: unreadable from byte {offset} on, the rest of the file skipped ({error})"
             print(message, file=sys.stderr)
 
         responses = iter_responses(uris, self.client, self.max_body, corrupt)

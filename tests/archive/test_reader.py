@@ -6,13 +6,14 @@ import gzip
 import io
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.reader import CorruptWarc, iter_responses
+from archive.reader import READ_ATTEMPTS, CorruptWarc, StorageReadError, iter_responses
 from archive.records import http_head
 from archive.writer import RotatingWarcWriter
 from tests.archive.conftest import INFO
@@ -103,6 +104,54 @@ def test_a_corrupt_file_is_reported_and_the_next_file_is_read(tmp_path):
     assert len(responses) - len(from_broken) == len(warcio_responses(good))
     with pytest.raises(CorruptWarc, match=f"unreadable from byte {offset} on"):
         list(iter_responses([str(broken)]))
+
+
+class FailingReads(io.BytesIO):
+    """A file whose reads fail past ``fail_at`` bytes, as an S3 body does when the connection drops."""
+
+    def __init__(self, data: bytes, fail_at: int) -> None:
+        super().__init__(data)
+        self.fail_at = fail_at
+
+    def read(self, size: int = -1) -> bytes:
+        if self.tell() >= self.fail_at:
+            raise ConnectionResetError("connection reset by peer")
+        return super().read(size)
+
+
+def flaky_storage(monkeypatch, data: bytes, fail_at: list[int]) -> list[int]:
+    """Local files open as :class:`FailingReads`, the n-th opening failing at ``fail_at[n]``; returns the openings."""
+    opened = []
+
+    def open_failing(path, mode="r"):
+        opened.append(len(opened))
+        return FailingReads(data, fail_at[min(len(opened) - 1, len(fail_at) - 1)])
+
+    monkeypatch.setattr(Path, "open", open_failing)
+    return opened
+
+
+def test_a_storage_failure_reads_the_file_again_without_repeating_a_response(tmp_path, monkeypatch, caplog):
+    [warc] = build_fixture_warc(tmp_path, copies=3)
+    data = warc.read_bytes()
+    expected = [(r.url, r.offset, r.body) for r in iter_responses([str(warc)])]
+    opened = flaky_storage(monkeypatch, data, [len(data) // 2, len(data) + 1])
+    again = [(r.url, r.offset, r.body) for r in iter_responses([str(warc)])]
+    assert again == expected and len(opened) == 2 and "reading it again (2 of 3)" in caplog.text
+
+
+def test_storage_failing_every_time_is_reported_as_such_not_as_a_corrupt_file(tmp_path, monkeypatch):
+    [warc] = build_fixture_warc(tmp_path, copies=3)
+    data = warc.read_bytes()
+    opened = flaky_storage(monkeypatch, data, [len(data) // 2])
+    reports = []
+    responses = list(iter_responses([str(warc)], on_corrupt=lambda *report: reports.append(report)))
+    [(uri, offset, error)] = reports
+    assert uri == warc.resolve().as_uri() and len(opened) == READ_ATTEMPTS
+    assert isinstance(error, StorageReadError) and not isinstance(error, CorruptWarc)
+    assert responses and responses[-1].offset == offset < len(data) // 2
+    with pytest.raises(StorageReadError, match="connection reset by peer"):
+        list(iter_responses([str(warc)]))
 
 
 def test_a_wget_warc_reads_as_warcio_reads_it(tmp_path):

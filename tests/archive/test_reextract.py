@@ -16,7 +16,7 @@ from commands.reextract import ReextractJob, reextracted
 from crawlers.sputnik.pages import extract_article
 from tests.archive.conftest import ROOT
 from tests.archive.fixture_warc import build_fixture_warc, fixture_pages
-from tests.archive.test_reader import corrupted_copy, write_exchanges
+from tests.archive.test_reader import corrupted_copy, flaky_storage, write_exchanges
 
 
 def reextract(*args: str) -> subprocess.CompletedProcess:
@@ -90,6 +90,17 @@ def test_workers_give_the_same_lines_in_the_same_order_and_report_a_corrupt_file
     assert runs["1"] == runs["2"] and runs["1"][0] == 1 and "'corrupt_files': 1" in runs["1"][1]
     assert runs["1"][2].count(b"\n") > 4 * len(fixture_pages())  # every file's items, the broken one's first ones
     assert not list(tmp_path.glob("reextract-*"))  # the workers' parts are gone
+
+
+def test_a_file_whose_storage_keeps_failing_is_counted_apart_from_corrupt_ones(tmp_path, monkeypatch, capsys):
+    [warc] = build_fixture_warc(tmp_path, copies=2)
+    data = warc.read_bytes()
+    flaky_storage(monkeypatch, data, [len(data) // 2])
+    counts: Counter[str] = Counter()
+    job = ReextractJob("crawlers.sputnik.pages.extract_article", {}, 1 << 20)
+    lines = list(job.lines([str(warc)], counts))
+    assert lines and counts["unreadable_files"] == 1 and not counts["corrupt_files"]
+    assert f"{warc.resolve().as_uri()}: storage failed 3 times" in capsys.readouterr().err
 
 
 def test_the_workers_job_keeps_aws_secrets_out_of_its_repr():
