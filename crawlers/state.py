@@ -21,6 +21,10 @@ from typing import Protocol
 from redis import Redis
 from scrapy.settings import BaseSettings
 
+# Counted by the items exporter when a line could not be written (a full disk), in its item_scraped handler, which
+# runs before the spider's: an article whose line failed is not recorded as done, so the next run fetches it again.
+WRITE_FAILURES_STAT = "items/write_failures"
+
 
 def version_key(value: datetime | None) -> str | None:
     """A comparable text form of a version: ISO 8601 in UTC with seconds (naive datetimes count as UTC)."""

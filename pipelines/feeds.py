@@ -12,6 +12,8 @@ attribute ``outlet``, else its name), ``%(editions)s`` (the spider's ``editions`
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import secrets
 from datetime import UTC, datetime
@@ -19,12 +21,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from scrapy import Spider
+from scrapy.crawler import Crawler
 from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions.feedexport import FileFeedStorage, apply_uri_params
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 
 from crawlers.items import to_json
+from crawlers.state import WRITE_FAILURES_STAT
+
+logger = logging.getLogger(__name__)
 
 ITEMS_FORMAT = "newsvault-jsonlines"  # Scrapy's jsonlines, written by ItemJsonLinesExporter
 _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
@@ -108,27 +115,79 @@ class ItemJsonLinesExporter(JsonLinesItemExporter):
     crawl's CPU, then encodes the result in Python; the line written has the same content and key order, in compact
     JSON. Types orjson does not know go through Scrapy's encoder. With ``fields_to_export`` set, or an encoding other
     than UTF-8, it is the stock exporter.
+
+    A line that cannot be written (a full disk) stops the run and counts in ``items/write_failures``
+    (:data:`crawlers.state.WRITE_FAILURES_STAT`): its article is not recorded as done in the incremental state, so
+    the next run fetches it again.
     """
+
+    def __init__(self, file: IO[bytes], *, crawler: Crawler | None = None, **kwargs: Any) -> None:
+        super().__init__(file, **kwargs)
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> ItemJsonLinesExporter:
+        """The exporter of one feed file, with the crawler to report a failed write to."""
+        return cls(file, crawler=crawler, **kwargs)
 
     def export_item(self, item: Any) -> None:
         """Write one item as one JSON line."""
-        if self.fields_to_export is not None or self.encoding != "utf-8":
-            super().export_item(item)
+        try:
+            if self.fields_to_export is not None or self.encoding != "utf-8":
+                super().export_item(item)
+            else:
+                self.file.write(to_json(item, default=self.encoder.default) + b"\n")
+        except OSError as error:
+            self._write_failed(error)
+            raise
+
+    def _write_failed(self, error: OSError) -> None:
+        if self.crawler is None:
             return
-        self.file.write(to_json(item, default=self.encoder.default) + b"\n")
+        stats = self.crawler.stats
+        if not stats.get_value(WRITE_FAILURES_STAT):
+            logger.error(
+                "items: a line could not be written (%s); the run stops, and the next run fetches again every article "
+                "whose line failed",
+                error,
+            )
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="items_write_failed"))
+        stats.inc_value(WRITE_FAILURES_STAT)
+
+
+class WholeWritesFile(io.FileIO):
+    """An unbuffered file each ``write`` of which lands whole or not at all.
+
+    A short write (the disk filling up) is completed; if the rest fails, the file is cut back to where that write
+    began and the error raised, so a JSONL file never ends with half a line.
+    """
+
+    def write(self, data: Any) -> int:
+        """Write all of ``data``, or nothing."""
+        view, start, done = memoryview(data).cast("B"), self.tell(), 0
+        try:
+            while done < len(view):
+                done += super().write(view[done:]) or 0
+        except OSError:
+            if done:
+                self.truncate(start)
+                self.seek(start)
+            raise
+        return done
 
 
 class FlushingFileFeedStorage(FileFeedStorage):
     """Local feed storage whose file is unbuffered: every exported line reaches the OS when it is written.
 
     The JSON lines exporter writes one line per ``write`` call, so a ``kill -9`` loses no line whose
-    ``item_scraped`` handler has run (gzip feeds still buffer inside the compressor).
+    ``item_scraped`` handler has run (gzip feeds still buffer inside the compressor), and a full disk leaves no half
+    line (:class:`WholeWritesFile`).
     """
 
     def open(self, spider: Spider) -> IO[bytes]:
         """Create the parent folder and open the file unbuffered."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        return open(self.path, self.write_mode, buffering=0)
+        return WholeWritesFile(self.path, self.write_mode)
 
 
 class ItemsAddon:

@@ -30,6 +30,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
+from pipelines.feeds import WholeWritesFile
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class ItemsSpool:
         """A new, locked, unbuffered ``.open`` file for the feed ``uri``: each line reaches the OS as it is written."""
         path = self.path_for("items", uri)
         path.parent.mkdir(parents=True, exist_ok=True)
-        stream = open(path.with_name(path.name + OPEN_SUFFIX), "xb", buffering=0)  # noqa: SIM115 (the feed's file)
+        stream = WholeWritesFile(path.with_name(path.name + OPEN_SUFFIX), "xb")
         fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._unused.append((stream, path))
         return stream

@@ -28,7 +28,7 @@ from crawlers.items import Article
 from crawlers.sputnik import editions as edition_table
 from crawlers.sputnik import pages, urls
 from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
-from crawlers.state import StateStore, needs_fetch, open_state
+from crawlers.state import WRITE_FAILURES_STAT, StateStore, needs_fetch, open_state
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class SputnikSpider(scrapy.Spider):
         self.editions = [e.code for e in self.plan.editions]
         self.state: StateStore | None = None
         self._versions: dict[str, datetime | None] = {}  # state key -> newest version discovered in this run
+        self._write_failures = 0  # the feed's failed lines seen so far (WRITE_FAILURES_STAT)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -231,6 +232,10 @@ class SputnikSpider(scrapy.Spider):
         self.state.record(key, response.url, max(versions, default=None), emitted=emitted)
 
     def _item_scraped(self, item, response: Response) -> None:
+        failures = self.crawler.stats.get_value(WRITE_FAILURES_STAT, 0)
+        if failures != self._write_failures:  # the feed exporter, whose handler runs first, failed on this item
+            self._write_failures = failures
+            return  # not recorded: the next run fetches it again
         self._record(response, getattr(item, "dateModified", None), emitted=True)
 
     def _item_dropped(self, item, response: Response) -> None:

@@ -1,18 +1,21 @@
-"""Storage faults: S3 down for a whole crawl (everything waits in the spool, the next crawl uploads it all) and a
+"""Storage faults: S3 down for a whole crawl (everything waits in the spool, the next crawl uploads it all), a
 full spool disk (a 2 MB tmpfs: a clear error, no partial record, finalized WARCs intact, a file that cannot be
-finalized released and repaired by the next run, every pointer handed out still valid).
+finalized released and repaired by the next run, every pointer handed out still valid) and a full items disk
+(whole JSONL lines only, and every article delivered once over that run and the next).
 S3 answering 503 SlowDown is covered by ``tests/archive/test_s3.py::test_slowdown_burst_is_retried``."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import os
 import subprocess
 import sys
 import threading
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,21 @@ def test_full_spool_disk_gives_a_clear_error_and_no_corrupt_file(small_disk, cap
     warcio_check(Path(result.stdout.split()[0]))
     pointers = [written for f in futures if not f.exception() for written in f.result()]
     assert pointers and all(resolves(written, spool) for written in pointers)
+
+
+def test_a_full_items_disk_stops_the_run_with_whole_lines_and_the_next_run_writes_the_rest(small_disk, crawl, site):
+    """The Sputnik crawl (state included) writes its JSONL to a disk that fills up after a few items."""
+    stats = os.statvfs(small_disk)
+    room = 20_000  # two or three articles' lines
+    (small_disk / "filler").write_bytes(b"\0" * (stats.f_bavail * stats.f_frsize - room))
+    items = small_disk / "items.jsonl"
+    first = crawl("editions=en", ITEMS_URI=str(items))
+    assert first.returncode == 5, first.log[-3000:]
+    assert "items: a line could not be written ([Errno 28] No space left on device); the run stops" in first.log
+    written = [json.loads(line) for line in items.read_text().splitlines()]  # every line whole: no half line
+    assert written and items.read_bytes().endswith(b"\n")
+    second = crawl("editions=en")  # space elsewhere: the articles whose line failed are fetched again
+    assert second.returncode == 0, second.log[-3000:]
+    both = written + second.items
+    assert sorted(i["url"] for i in both) == sorted(site.expected_articles(("en",), "latest"))
+    assert set(Counter(i["id"] for i in both).values()) == {1}
