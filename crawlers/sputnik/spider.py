@@ -68,6 +68,7 @@ class SputnikSpider(scrapy.Spider):
             crawler.settings.set("NEWSVAULT_RENDER_EDITIONS", ["*"], priority="cmdline")
         spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
         spider.page_images = crawler.settings.getbool("ARCHIVE_PAGE_IMAGES")
+        spider.archiving = crawler.settings.getbool("ARCHIVE_ENABLED")
         return spider
 
     def is_allowed_host(self, host: str) -> bool:
@@ -236,6 +237,8 @@ class SputnikSpider(scrapy.Spider):
         if failures != self._write_failures:  # the feed exporter, whose handler runs first, failed on this item
             self._write_failures = failures
             return  # not recorded: the next run fetches it again
+        if self.archiving and getattr(item, "archive", None) is None:
+            return  # its capture was not written (a full spool disk): the next run fetches and archives it again
         self._record(response, getattr(item, "dateModified", None), emitted=True)
 
     def _item_dropped(self, item, response: Response) -> None:

@@ -156,3 +156,20 @@ def test_a_full_items_disk_stops_the_run_with_whole_lines_and_the_next_run_write
     both = written + second.items
     assert sorted(i["url"] for i in both) == sorted(site.expected_articles(("en",), "latest"))
     assert set(Counter(i["id"] for i in both).values()) == {1}
+
+
+def test_a_full_warc_disk_leaves_unarchived_articles_for_the_next_run(small_disk, crawl, site):
+    """The Sputnik crawl archives to a disk with room for a few captures; the others' items go out with a null
+    ``archive`` and are not recorded as done, so the next run fetches, archives and emits them again."""
+    stats = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(b"\0" * (stats.f_bavail * stats.f_frsize - 24_000))  # a few captures
+    first = crawl("editions=en", ARCHIVE_URI=str(small_disk / "warc"))
+    assert first.returncode == 5, first.log[-3000:]
+    unarchived = sorted(i["url"] for i in first.items if i["archive"] is None)
+    assert unarchived and len(unarchived) < len(first.items), "the disk should hold some captures, not all"
+    second = crawl("editions=en", ARCHIVE_URI=str(crawl.directory / "warc-later"))
+    assert second.returncode == 0, second.log[-3000:]
+    assert sorted(i["url"] for i in second.items) == unarchived and all(i["archive"] for i in second.items)
+    archived = [i for i in first.items + second.items if i["archive"]]
+    assert sorted(i["url"] for i in archived) == sorted(site.expected_articles(("en",), "latest"))
+    assert set(Counter(i["id"] for i in archived).values()) == {1}
