@@ -1,24 +1,22 @@
 """``scrapy reextract WARC_OR_S3_URI…``: run the page objects over archived responses, with no network.
 
 Emits one JSON line per article, like a crawl does, each with its ``archive`` pointer into the WARC it came from.
-With ``--workers N``, N processes take whole WARC files; the lines come out in the order one process gives.
+With ``--workers N``, this process reads the WARCs and N processes extract batches of responses; the lines come out
+in the order one process gives.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import shutil
 import sys
-import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from multiprocessing import get_context
-from pathlib import Path
 from typing import ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -31,6 +29,7 @@ from archive.storage import s3_client
 from crawlers.errors import ExtractionError, NotAnArticle
 from crawlers.items import ArchivePointer, Article, to_json
 
+BATCH = 32  # responses per task for a worker: a few MB, about 0.1 s of extraction
 AWS_SETTINGS = (  # what archive.storage.s3_client reads
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
@@ -70,7 +69,8 @@ class Command(ScrapyCommand):
             type=int,
             default=1,
             metavar="N",
-            help="processes, each re-extracting whole WARC files; the output is in the same order (default: 1)",
+            help="extracting processes, fed batches of responses by this one; the output is in the same order "
+            "(default: 1)",
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -91,60 +91,78 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         counts: Counter[str] = Counter()
-        progress = Progress(counts, self.settings.getfloat("NEWSVAULT_PROGRESS_INTERVAL"), len(files))
+        progress = Progress(counts, self.settings.getfloat("NEWSVAULT_PROGRESS_INTERVAL"))
         started = time.perf_counter()
         out = open(opts.output, "wb") if opts.output else sys.stdout.buffer  # noqa: SIM115
         try:
             if opts.workers == 1:
                 out.writelines(job.lines(files, counts, progress))
             else:
-                self._in_parallel(job, files, opts, out, progress)
+                self._in_parallel(job, progress.watch(job.responses(files, counts)), opts.workers, out, counts)
         finally:
             if out is not sys.stdout.buffer:
                 out.close()
         elapsed = time.perf_counter() - started
         rate = counts["responses"] / elapsed if elapsed else 0.0
-        print(f"reextract: {dict(counts)} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
+        print(f"reextract: {dict(sorted(counts.items()))} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
         self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] or counts["unreadable_files"] else 0
 
     @staticmethod
-    def _in_parallel(job: ReextractJob, files: list[str], opts: argparse.Namespace, out, progress: Progress) -> None:
-        """Each WARC file to a worker; their parts (next to the output) appended in file order as they complete."""
-        near_output = str(Path(opts.output).resolve().parent) if opts.output else None
-        with tempfile.TemporaryDirectory(prefix="reextract-", dir=near_output) as parts:
-            job = dataclasses.replace(job, parts=parts)
-            with get_context("spawn").Pool(min(opts.workers, len(files))) as pool:
-                for done, (part, file_counts) in enumerate(pool.imap(job, files), 1):
-                    with open(part, "rb") as lines:
-                        shutil.copyfileobj(lines, out)
-                    os.unlink(part)
-                    progress.counts.update(file_counts)
-                    progress.tick(done)
+    def _in_parallel(
+        job: ReextractJob, responses: Iterable[ArchivedResponse], workers: int, out, counts: Counter[str]
+    ) -> None:
+        """Batches of ``responses`` to ``workers`` processes; their lines written in order as they complete.
+
+        At most two batches per worker are in flight, so memory stays bounded whatever the size of a WARC file.
+        """
+        in_flight: deque = deque()
+
+        def write_oldest() -> None:
+            lines, batch_counts = in_flight.popleft().get()
+            out.write(lines)
+            counts.update(batch_counts)
+
+        with get_context("spawn").Pool(workers) as pool:
+            for batch in batched(responses, BATCH):
+                in_flight.append(pool.apply_async(job.extract_batch, (batch,)))
+                if len(in_flight) >= 2 * workers:
+                    write_oldest()
+            while in_flight:
+                write_oldest()
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of ``size`` items (the last one shorter), as Python 3.12's ``itertools.batched``."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 class Progress:
-    """A line on stderr every ``interval`` seconds (``NEWSVAULT_PROGRESS_INTERVAL``; 0: none): the counts so far,
-    the records per second, and the files done when workers run."""
+    """A line on stderr every ``interval`` seconds (``NEWSVAULT_PROGRESS_INTERVAL``; 0: none): the counts so far
+    (with workers, those of the batches done) and the records read per second."""
 
-    def __init__(self, counts: Counter[str], interval: float, files: int) -> None:
-        self.counts, self.interval, self.files = counts, interval, files
+    def __init__(self, counts: Counter[str], interval: float) -> None:
+        self.counts, self.interval = counts, interval
+        self.read = 0
         self.started = self.last = time.monotonic()
 
     def watch(self, responses: Iterable[ArchivedResponse]) -> Iterator[ArchivedResponse]:
         """``responses``, with a progress line whenever the interval has passed."""
         for response in responses:
             yield response
+            self.read += 1
             self.tick()
 
-    def tick(self, files_done: int | None = None) -> None:
+    def tick(self) -> None:
         """A progress line if the interval has passed since the last one."""
         now = time.monotonic()
         if not self.interval or now - self.last < self.interval:
             return
         self.last = now
-        rate = self.counts["responses"] / (now - self.started)
-        done = f", {files_done}/{self.files} files" if files_done is not None else ""
-        print(f"reextract: {dict(self.counts)}{done}, {rate:.0f} records/s", file=sys.stderr)
+        rate = self.read / (now - self.started)
+        counts = dict(sorted(self.counts.items()))
+        print(f"reextract: {counts}, {self.read} read, {rate:.0f} records/s", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -154,14 +172,13 @@ class ReextractJob:
     extractor: str  # dotted path of the extract function
     aws: dict[str, object] = dataclasses.field(repr=False)  # the AWS_* settings (secrets: never in a repr)
     max_body: int  # cap on a decoded body
-    parts: str = ""  # folder for the workers' output parts
 
     def client(self) -> object:
         """An S3 client from the AWS settings."""
         return s3_client(self.aws)
 
-    def lines(self, uris: list[str], counts: Counter[str], progress: Progress | None = None) -> Iterator[bytes]:
-        """JSON lines of the articles in ``uris``; ``counts`` updated; problems (and progress) reported on stderr."""
+    def responses(self, uris: list[str], counts: Counter[str]) -> Iterator[ArchivedResponse]:
+        """The response records of ``uris``; corrupt and unreadable files counted and reported on stderr."""
 
         def corrupt(uri: str, offset: int, error: OSError) -> None:
             if isinstance(error, StorageReadError):  # the storage failed, READ_ATTEMPTS times: the file may be fine
@@ -172,15 +189,17 @@ class ReextractJob:
                 message = f"reextract: {uri}: unreadable from byte {offset} on, the rest of the file skipped ({error})"
             print(message, file=sys.stderr)
 
-        responses = iter_responses(uris, self.client, self.max_body, corrupt)
+        return iter_responses(uris, self.client, self.max_body, corrupt)
+
+    def lines(self, uris: list[str], counts: Counter[str], progress: Progress | None = None) -> Iterator[bytes]:
+        """JSON lines of the articles in ``uris``; ``counts`` updated; problems (and progress) reported on stderr."""
+        responses = self.responses(uris, counts)
         return reextracted(progress.watch(responses) if progress else responses, load_object(self.extractor), counts)
 
-    def __call__(self, uri: str) -> tuple[str, Counter[str]]:
-        """In a worker: one WARC file's lines into a part file; (its path, the counts)."""
+    def extract_batch(self, batch: list[ArchivedResponse]) -> tuple[bytes, Counter[str]]:
+        """In a worker: the JSON lines of a batch of responses, and its counts."""
         counts: Counter[str] = Counter()
-        with tempfile.NamedTemporaryFile("wb", dir=self.parts, suffix=".jsonl", delete=False) as part:
-            part.writelines(self.lines([uri], counts))
-        return part.name, counts
+        return b"".join(reextracted(batch, load_object(self.extractor), counts)), counts
 
 
 def reextracted(responses: Iterable[ArchivedResponse], extract: Extractor, counts: Counter[str]) -> Iterator[bytes]:
