@@ -26,6 +26,14 @@ from scrapy.settings import BaseSettings
 WRITE_FAILURES_STAT = "items/write_failures"
 
 
+# Counted by the spider when the state cannot record an outcome (SQLite's disk full); a storage failure (exit 5).
+STATE_WRITE_FAILURES_STAT = "newsvault/state/write_failures"
+
+
+class StateWriteError(Exception):
+    """The state could not record an outcome (its disk is full): the next run fetches that article again."""
+
+
 def version_key(value: datetime | None) -> str | None:
     """A comparable text form of a version: ISO 8601 in UTC with seconds (naive datetimes count as UTC)."""
     if value is None:
@@ -68,6 +76,15 @@ def needs_fetch(store: StateStore, key: str, version: datetime | None) -> bool:
     return new is not None and (rec.version is None or new > rec.version)
 
 
+_UPSERT = (
+    "INSERT INTO articles (key, url, version, emitted, updated_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT(key) DO UPDATE SET url = excluded.url, emitted = excluded.emitted,"
+    " updated_at = excluded.updated_at,"
+    " version = CASE WHEN articles.version IS NULL OR excluded.version > articles.version"
+    " THEN excluded.version ELSE articles.version END"
+)
+
+
 class SqliteState:
     """:class:`StateStore` in one SQLite file: WAL journal, autocommit, one transaction per update."""
 
@@ -91,16 +108,14 @@ class SqliteState:
         return Record(row[0], row[1], row[2], bool(row[3]), row[4]) if row else None
 
     def record(self, key: str, url: str, version: datetime | None, *, emitted: bool) -> None:
-        """Store the final outcome for ``key`` at ``version`` in one transaction; a stored version never decreases."""
+        """Store the final outcome for ``key`` at ``version`` in one transaction; a stored version never decreases.
+
+        :class:`StateWriteError` when SQLite cannot write (its disk is full, the file is read-only)."""
         now = version_key(datetime.now(UTC))
-        self._db.execute(
-            "INSERT INTO articles (key, url, version, emitted, updated_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET url = excluded.url, emitted = excluded.emitted,"
-            " updated_at = excluded.updated_at,"
-            " version = CASE WHEN articles.version IS NULL OR excluded.version > articles.version"
-            " THEN excluded.version ELSE articles.version END",
-            (key, url, version_key(version), int(emitted), now),
-        )
+        try:
+            self._db.execute(_UPSERT, (key, url, version_key(version), int(emitted), now))
+        except sqlite3.Error as error:
+            raise StateWriteError(f"{self.path}: {error}") from error
 
     def count(self) -> int:
         """Number of recorded articles."""

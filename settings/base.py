@@ -99,7 +99,8 @@ ITEMS_MIN_ITEMS = 1  # 0 for runs that may legitimately find nothing new
 ITEMS_MAX_ERROR_RATE = 0.1  # failed exchanges / requests
 ITEMS_ERROR_HTTP_CODES = [403, 429, 500, 502, 503, 504]
 ITEMS_MAX_INVALID_RATIO = 0.01  # items dropped by schema validation / all items
-ITEMS_STORAGE_FAILURE_STATS = ["archive/store_failures", "items/write_failures"]  # any > 0 fails the run
+# any > 0 fails the run: WARCs not stored, JSONL lines not written, outcomes the incremental state could not record
+ITEMS_STORAGE_FAILURE_STATS = ["archive/store_failures", "items/write_failures", "newsvault/state/write_failures"]
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished", "closespider_itemcount", "closespider_pagecount"]
 SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # null, "" and [] count as missing
 SPIDERMON_FIELD_COVERAGE_SKIP_IF_NO_ITEM = True  # an empty run is the no-items check's failure, not coverage's

@@ -28,7 +28,14 @@ from crawlers.items import Article
 from crawlers.sputnik import editions as edition_table
 from crawlers.sputnik import pages, urls
 from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
-from crawlers.state import WRITE_FAILURES_STAT, StateStore, needs_fetch, open_state
+from crawlers.state import (
+    STATE_WRITE_FAILURES_STAT,
+    WRITE_FAILURES_STAT,
+    StateStore,
+    StateWriteError,
+    needs_fetch,
+    open_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +237,13 @@ class SputnikSpider(scrapy.Spider):
             return
         discovered = self._versions.get(key) or response.meta.get("state_version")  # another worker's discovery
         versions = [v for v in (discovered, parse_date(modified)) if v]
-        self.state.record(key, response.url, max(versions, default=None), emitted=emitted)
+        try:
+            self.state.record(key, response.url, max(versions, default=None), emitted=emitted)
+        except StateWriteError as error:
+            if not self.crawler.stats.get_value(STATE_WRITE_FAILURES_STAT):
+                message = "state: could not record %s (%s); the next run fetches such articles again (duplicates)"
+                logger.error(message, response.url, error)
+            self.crawler.stats.inc_value(STATE_WRITE_FAILURES_STAT)
 
     def _item_scraped(self, item, response: Response) -> None:
         failures = self.crawler.stats.get_value(WRITE_FAILURES_STAT, 0)

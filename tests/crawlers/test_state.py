@@ -1,4 +1,5 @@
-"""Incremental state: fetch decisions by version, persistence across processes, survival of a killed writer."""
+"""Incremental state: fetch decisions by version, persistence across processes, survival of a killed writer, and
+a state that cannot write (SQLite full)."""
 
 import os
 import signal
@@ -8,7 +9,14 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
-from crawlers.state import SqliteState, needs_fetch, version_key
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawlers.sputnik.spider import SputnikSpider
+from crawlers.state import STATE_WRITE_FAILURES_STAT, SqliteState, StateWriteError, needs_fetch, version_key
+from settings import base
 
 T0 = datetime(2024, 1, 2, 10, 0, tzinfo=UTC)
 
@@ -68,3 +76,33 @@ def test_records_survive_kill_9_of_the_writer(tmp_path):
     state = SqliteState(path)
     assert state.count() == 50
     assert time.monotonic() - started < 5
+
+
+def full_state(path) -> SqliteState:
+    """A state whose database cannot grow: SQLite answers SQLITE_FULL, as on a full disk."""
+    state = SqliteState(path)
+    state.record("sputnik:en:0", "https://h/0.html", T0, emitted=True)
+    pages = state._db.execute("PRAGMA page_count").fetchone()[0]
+    state._db.execute(f"PRAGMA max_page_count = {pages}")
+    return state
+
+
+def test_a_state_that_cannot_write_raises_state_write_error(tmp_path):
+    state = full_state(tmp_path / "s.sqlite")
+    urls = [f"https://h/{n}.html" + "x" * 2000 for n in range(20)]  # more than the free room of the last page
+    with pytest.raises(StateWriteError, match="database or disk is full"):
+        for n, url in enumerate(urls):
+            state.record(f"sputnik:en:{n + 1}", url, T0, emitted=True)
+
+
+def test_the_spider_counts_unrecorded_outcomes_and_logs_once(tmp_path, caplog):
+    crawler = get_crawler(SputnikSpider, settings_dict={"STATE_PATH": str(tmp_path / "s.sqlite")})
+    spider = SputnikSpider.from_crawler(crawler, editions="en")
+    spider.state = full_state(tmp_path / "s.sqlite")
+    for n in range(20):
+        url = f"https://sputnikglobe.com/20240101/{'x' * 2000}-{1117000000 + n}.html"
+        response = HtmlResponse(url, request=Request(url, meta={"state_key": f"sputnik:en:{n}"}), body=b"")
+        spider._record(response, None, emitted=True)
+    failures = crawler.stats.get_value(STATE_WRITE_FAILURES_STAT)
+    assert failures and caplog.text.count("state: could not record") == 1
+    assert STATE_WRITE_FAILURES_STAT in base.ITEMS_STORAGE_FAILURE_STATS  # a failed run (exit 5)
