@@ -93,6 +93,7 @@ class ItemsSpool:
         self.attempts = crawler.settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 8)
         self._buckets: dict[str, S3Storage] = {}
         self._unused: list[tuple[IO[bytes], Path]] = []
+        self.kept: set[Path] = set()  # files this run could not upload (others' files are theirs to count)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ItemsSpool:
@@ -152,6 +153,7 @@ class ItemsSpool:
                 if isinstance(error, FileNotFoundError) and not path.exists():
                     continue  # a worker sharing the spool stored it first
                 logger.error("items spool: could not upload %s (%s); it stays in the spool", path, error)
+                self.kept.add(path)
                 continue
             stored += 1
             logger.info("items spool: uploaded %s, left by an earlier run", uri)
@@ -187,6 +189,7 @@ class ItemsSpool:
             return self.upload("items", path)
         except Exception as error:
             logger.error("items spool: %s kept in %s (%s); the next run uploads it", uri, path, error)
+            self.kept.add(path)
             raise
 
     def write_manifest(self, uri: str, text: str) -> None:
@@ -197,15 +200,15 @@ class ItemsSpool:
             self.upload("manifests", path)
         except Exception as error:
             logger.error("items spool: manifest %s kept in %s (%s); the next run uploads it", uri, path, error)
+            self.kept.add(path)
 
     def engine_stopped(self) -> None:
-        """Remove the feed files no item was written to; count and report what still waits in the spool."""
+        """Remove the feed files no item was written to; count and report what this run left in the spool."""
         for stream, path in self._unused:  # Scrapy opens a feed at start and never stores an empty one
             stream.close()
             path.with_name(path.name + OPEN_SUFFIX).unlink(missing_ok=True)
         self._unused = []
-        files = (p for kind in KINDS for p in (self.root / kind).rglob("*") if p.is_file())
-        waiting = [p for p in files if p.suffix not in {OPEN_SUFFIX, ".tmp"}]  # not the live feeds of other workers
+        waiting = [p for p in self.kept if p.exists()]
         self.crawler.stats.set_value("items/files_spooled", len(waiting))
         if waiting:
             logger.error(

@@ -88,8 +88,13 @@ def test_a_feed_s3_refuses_stays_finalized_and_the_next_run_uploads_it(spool, ca
         items_spool.store_feed(stream, "s3://missing-bucket/run/1.jsonl")
     kept = items_spool.root / "items" / "missing-bucket" / "run" / "1.jsonl"
     assert kept.read_bytes() == LINES[0] and "the next run uploads it" in caplog.text
+    other_workers = items_spool.path_for("items", "s3://items/other-worker.jsonl")  # finalized, being uploaded
+    other_workers.parent.mkdir(parents=True)
+    other_workers.write_bytes(LINES[1])
+    items_spool.engine_stopped()
+    assert items_spool.crawler.stats.get_value("items/files_spooled") == 1  # this run's file only
     client.create_bucket(Bucket="missing-bucket")
-    assert items_spool.upload_pending(items_spool.pending()) == 1
+    assert items_spool.upload_pending(items_spool.pending()) == 2  # the next run uploads both
     assert client.get_object(Bucket="missing-bucket", Key="run/1.jsonl")["Body"].read() == LINES[0]
 
 
