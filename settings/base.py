@@ -92,7 +92,7 @@ ADDONS = {**ADDONS, "pipelines.feeds.ItemsAddon": 500}
 ITEMS_URI = "./data/items/%(outlet)s/%(editions)s/%(date)s/%(run)s.jsonl"  # local path, file:// or s3://
 ITEMS_MANIFEST_URI = ""  # default: <folder of ITEMS_URI>/%(run)s.manifest.json
 ITEMS_BATCH_ITEM_COUNT = 0  # > 0: a new file every N items (adds -%(batch_id)05d to the name)
-ITEMS_GZIP = False  # True: .jsonl.gz (a kill -9 then loses the compressor's buffer)
+ITEMS_GZIP = False  # True: .jsonl.gz, flushed per line (a killed run's file lacks only the gzip trailer)
 ITEMS_SPOOL_DIR = ""  # s3:// items and manifests wait here until uploaded; default ./data/items-spool
 # Run failure thresholds: each failing check gives an exit code (commands/crawl.py, docs/operations.md).
 ITEMS_MIN_ITEMS = 1  # 0 for runs that may legitimately find nothing new

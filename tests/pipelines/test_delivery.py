@@ -4,6 +4,7 @@ import json
 import signal
 import subprocess
 import time
+import zlib
 
 import boto3
 import pytest
@@ -89,17 +90,24 @@ def test_a_shut_down_run_exits_7_and_still_writes_its_manifest(site, tmp_path):
     assert manifest["failures"][0] == "interrupted"
 
 
-def test_kill_9_loses_no_line_of_a_marked_article(site, tmp_path):
+def read_killed_feed(path) -> bytes:
+    """A feed file as a killed run left it: plain, or gzip without its trailer (read as far as it goes)."""
+    data = path.read_bytes()
+    return zlib.decompressobj(31).decompress(data) if path.suffix == ".gz" else data
+
+
+@pytest.mark.parametrize("gzip", [False, True], ids=["jsonl", "jsonl.gz"])
+def test_kill_9_loses_no_line_of_a_marked_article(site, tmp_path, gzip):
     extensions = '{"tests.pipelines.spiders.MarkScraped": 900}'
-    proc, marks = start_slow_crawl(site, tmp_path, f"EXTENSIONS={extensions}")
+    proc, marks = start_slow_crawl(site, tmp_path, f"EXTENSIONS={extensions}", f"ITEMS_GZIP={gzip}")
     deadline = time.monotonic() + 30
     while (not marks.exists() or len(marks.read_text().split()) < 2) and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.kill()
     proc.communicate(timeout=30)
     marked = marks.read_text().split()
-    (jsonl,) = tmp_path.rglob("*.jsonl")
-    exported = [json.loads(line)["id"] for line in jsonl.read_text().splitlines()]
+    (feed,) = tmp_path.rglob("*.jsonl.gz" if gzip else "*.jsonl")
+    exported = [json.loads(line)["id"] for line in read_killed_feed(feed).splitlines()]
     assert len(marked) >= 2 and set(marked) <= set(exported), (marked, exported)
     running = json.loads(next(tmp_path.rglob("*.manifest.json")).read_text())
     assert running["status"] == "running", "a killed run leaves its running manifest"
