@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import gzip
 import logging
+import os
 import zlib
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SPOOL = "./data/items-spool"  # when ITEMS_SPOOL_DIR is empty
 CONTENT_TYPES = {".jsonl": "application/jsonl", ".gz": "application/gzip", ".json": "application/json"}
+CHUNK = 1 << 16  # bytes read at a time when repairing a killed run's feed
 KINDS = {"items": False, "manifests": True}  # spool folder -> whether its uploads replace an existing object
 
 
@@ -59,26 +61,58 @@ def write_atomically(path: Path, data: bytes) -> None:
 def repair(open_path: Path) -> Path | None:
     """Finalize a killed run's ``.open`` feed file: keep its complete lines, drop the name's suffix.
 
-    Returns the finalized path, or None (file removed) when no complete line is left.
+    Reads in chunks, however big the feed. Returns the finalized path, or None (file removed) when no complete
+    line is left.
     """
-    data = open_path.read_bytes()
-    if open_path.name.endswith(".gz" + OPEN_SUFFIX):
-        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            text = decompressor.decompress(data)
-        except zlib.error:  # a cut stream inflates up to the cut; a damaged one gives nothing usable
-            text = b""
-        text = text[: text.rfind(b"\n") + 1]
-        data = gzip.compress(text, mtime=0) if text else b""
-    else:
-        data = data[: data.rfind(b"\n") + 1]
-    if not data:
-        open_path.unlink()
-        return None
     path = open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
-    write_atomically(path, data)
-    open_path.unlink()
-    return path
+    if path.suffix == ".gz":
+        tmp = path.with_name(path.name + ".tmp")
+        kept = _gzip_complete_lines(open_path, tmp)
+        if kept:
+            tmp.replace(path)
+        else:
+            tmp.unlink()
+        open_path.unlink()
+    else:
+        kept = _complete_lines_end(open_path)
+        os.truncate(open_path, kept)
+        if kept:
+            open_path.replace(path)
+        else:
+            open_path.unlink()
+    return path if kept else None
+
+
+def _complete_lines_end(path: Path) -> int:
+    """The offset just past the last newline of a file (0 when it has none), found from the end."""
+    with path.open("rb") as stream:
+        end = stream.seek(0, os.SEEK_END)
+        while end > 0:
+            start = max(0, end - CHUNK)
+            stream.seek(start)
+            newline = stream.read(end - start).rfind(b"\n")
+            if newline >= 0:
+                return start + newline + 1
+            end = start
+    return 0
+
+
+def _gzip_complete_lines(source: Path, target: Path) -> int:
+    """Recompress to ``target`` the complete lines a cut gzip stream (a killed run's) inflates to; their size.
+
+    A stream found damaged stops there. (Deflate has no check before the trailer: damage inside the stream may
+    inflate to wrong bytes undetected. A killed run's file is cut, not damaged.)"""
+    decompressor, rest, kept = zlib.decompressobj(16 + zlib.MAX_WBITS), b"", 0
+    with source.open("rb") as stream, gzip.GzipFile(target, "wb", mtime=0) as out:
+        while chunk := stream.read(CHUNK):
+            try:
+                rest += decompressor.decompress(chunk)
+            except zlib.error:
+                break
+            cut = rest.rfind(b"\n") + 1
+            out.write(rest[:cut])
+            kept, rest = kept + cut, rest[cut:]
+    return kept
 
 
 class ItemsSpool:

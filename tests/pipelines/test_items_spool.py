@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 from scrapy.utils.test import get_crawler
 
+from pipelines import items_spool
 from pipelines.items_spool import ItemsSpool, repair, split_s3_uri
 
 LINES = [b'{"id": "a"}\n', b'{"id": "b"}\n', b'{"id": "c"}\n']
@@ -46,6 +47,17 @@ def test_repair_of_a_cut_gzip_feed_keeps_what_decompresses(tmp_path):
     open_path.write_bytes(whole[: len(whole) // 2])  # the stream stops mid-way, as after a kill -9
     text = gzip.decompress(repair(open_path).read_bytes())
     assert len(text) > len(lines) // 3 and text.endswith(b"\n") and lines.startswith(text)
+
+
+def test_repair_reads_big_feeds_in_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(items_spool, "CHUNK", 5)  # lines span several chunks, read from the end
+    open_path = tmp_path / "run.jsonl.open"
+    open_path.write_bytes(b"".join(LINES) + b'{"id": "d", "this line was cut')
+    assert repair(open_path).read_bytes() == b"".join(LINES)
+    whole = gzip.compress(b"".join(LINES) * 50, mtime=0)
+    open_path = tmp_path / "run.jsonl.gz.open"
+    open_path.write_bytes(whole[: len(whole) - 8])
+    assert gzip.decompress(repair(open_path).read_bytes()) == b"".join(LINES) * 50  # all but the trailer was there
 
 
 def test_repair_removes_a_feed_without_a_complete_line(tmp_path):
