@@ -12,19 +12,16 @@ attribute ``outlet``, else its name), ``%(editions)s`` (the spider's ``editions`
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import IO, Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exporters import JsonLinesItemExporter
-from scrapy.extensions.feedexport import FileFeedStorage, apply_uri_params
-from scrapy.extensions.postprocessing import GzipPlugin
+from scrapy.extensions.feedexport import apply_uri_params
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
@@ -104,7 +101,7 @@ def items_feed(settings: BaseSettings) -> tuple[str, dict[str, Any]]:
             stem, dot, ext = uri.partition(".jsonl")
             uri = f"{stem}-%(batch_id)05d{dot}{ext}"
     if settings.getbool("ITEMS_GZIP"):
-        options["postprocessing"] = [f"{__name__}.LineFlushingGzipPlugin"]
+        options["postprocessing"] = ["pipelines.feed_files.LineFlushingGzipPlugin"]
         uri = uri if uri.endswith(".gz") else f"{uri}.gz"
     return uri, options
 
@@ -156,56 +153,6 @@ class ItemJsonLinesExporter(JsonLinesItemExporter):
         stats.inc_value(WRITE_FAILURES_STAT)
 
 
-class LineFlushingGzipPlugin(GzipPlugin):
-    """Scrapy's gzip post-processing, flushed after every write (the exporter writes one JSON line at a time).
-
-    Without it the compressor held the last lines, whose articles the state had recorded, and a ``kill -9`` lost
-    them. A sync flush puts each line's compressed bytes in the file at once, for a few bytes per line. A killed
-    run's file then holds every line but lacks the gzip trailer: ``gzip -dc`` reads it all, with a warning.
-    """
-
-    def write(self, data: bytes) -> int:
-        """Compress ``data`` and hand it to the file now."""
-        written = self.gzipfile.write(data)
-        self.gzipfile.flush()
-        return written
-
-
-class WholeWritesFile(io.FileIO):
-    """An unbuffered file each ``write`` of which lands whole or not at all.
-
-    A short write (the disk filling up) is completed; if the rest fails, the file is cut back to where that write
-    began and the error raised, so a JSONL file never ends with half a line.
-    """
-
-    def write(self, data: Any) -> int:
-        """Write all of ``data``, or nothing."""
-        view, start, done = memoryview(data).cast("B"), self.tell(), 0
-        try:
-            while done < len(view):
-                done += super().write(view[done:]) or 0
-        except OSError:
-            if done:
-                self.truncate(start)
-                self.seek(start)
-            raise
-        return done
-
-
-class FlushingFileFeedStorage(FileFeedStorage):
-    """Local feed storage whose file is unbuffered: every exported line reaches the OS when it is written.
-
-    The JSON lines exporter writes one line per ``write`` call, so a ``kill -9`` loses no line whose
-    ``item_scraped`` handler has run (gzip feeds too: :class:`LineFlushingGzipPlugin`), and a full disk leaves no
-    half line (:class:`WholeWritesFile`).
-    """
-
-    def open(self, spider: Spider) -> IO[bytes]:
-        """Create the parent folder and open the file unbuffered."""
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        return WholeWritesFile(self.path, self.write_mode)
-
-
 class ItemsAddon:
     """Scrapy add-on: JSONL feed from ``ITEMS_*``, validation, dedupe, spidermon monitors, run manifest."""
 
@@ -219,7 +166,7 @@ class ItemsAddon:
         # their keys (and win on ours), and ours survive theirs.
         settings["FEED_EXPORTERS"].set(ITEMS_FORMAT, f"{__name__}.ItemJsonLinesExporter", "addon")
         for scheme in ("", "file"):
-            settings["FEED_STORAGES"].set(scheme, f"{__name__}.FlushingFileFeedStorage", "addon")
+            settings["FEED_STORAGES"].set(scheme, "pipelines.feed_files.FlushingFileFeedStorage", "addon")
         settings["FEED_STORAGES"].set("s3", "pipelines.items_spool.SpooledS3FeedStorage", "addon")
         for setting, components in (("ITEM_PIPELINES", PIPELINES), ("EXTENSIONS", EXTENSIONS)):
             for path, order in components.items():

@@ -31,7 +31,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
-from pipelines.feeds import WholeWritesFile
+from pipelines.feed_files import WholeWritesFile
 
 logger = logging.getLogger(__name__)
 

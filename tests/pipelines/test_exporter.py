@@ -64,4 +64,4 @@ def test_the_add_on_keeps_a_projects_own_exporters_and_storages():
     ItemsAddon().update_settings(settings)
     exporters, storages = settings.getdict("FEED_EXPORTERS"), settings.getdict("FEED_STORAGES")
     assert exporters == {"csv2": "my.Exporter", ITEMS_FORMAT: "pipelines.feeds.ItemJsonLinesExporter"}
-    assert storages["ftp2"] == "my.Storage" and storages["file"] == "pipelines.feeds.FlushingFileFeedStorage"
+    assert storages["ftp2"] == "my.Storage" and storages["file"] == "pipelines.feed_files.FlushingFileFeedStorage"
