@@ -44,8 +44,8 @@ KINDS = {"items": False, "manifests": True}  # spool folder -> whether its uploa
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """(bucket, key) of ``s3://bucket/key``; ValueError for any key that could leave its spool folder."""
     parsed = urlparse(uri)
-    parts = parsed.path.lstrip("/").split("/")
-    if parsed.scheme != "s3" or not parsed.netloc or not parts[-1] or {".", ".."} & set(parts) or "" in parts:
+    parts = parsed.path.removeprefix("/").split("/")
+    if parsed.scheme != "s3" or parsed.netloc in {"", ".", ".."} or {"", ".", ".."} & set(parts):
         raise ValueError(f"not a spoolable s3://bucket/key URI: {uri!r}")
     return parsed.netloc, "/".join(parts)
 

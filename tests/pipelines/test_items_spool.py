@@ -22,7 +22,17 @@ LINES = [b'{"id": "a"}\n', b'{"id": "b"}\n', b'{"id": "c"}\n']
 
 @pytest.mark.parametrize(
     "uri",
-    ["s3://b/../x.jsonl", "s3://b/a/../../x", "s3://b/a//x", "s3://b/", "s3:///k", "s3://b/./x", "file:///b/x"],
+    [
+        "s3://b/../x.jsonl",
+        "s3://b/a/../../x",
+        "s3://b/a//x",
+        "s3://b//x",
+        "s3://b/",
+        "s3:///k",
+        "s3://b/./x",
+        "s3://../x",
+        "file:///b/x",
+    ],
 )
 def test_keys_that_could_leave_the_spool_are_refused(uri):
     with pytest.raises(ValueError, match="not a spoolable"):
