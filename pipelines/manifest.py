@@ -161,6 +161,9 @@ class ManifestExtension:
         text = json.dumps(self.manifest(status), indent=2, ensure_ascii=False, default=str) + "\n"
         target = local_path(self.uri)
         if target is not None:
-            write_atomically(target, text.encode("utf-8"))
+            try:
+                write_atomically(target, text.encode("utf-8"))
+            except OSError as error:  # a full disk: one line, and the run's exit code stands
+                logging.getLogger(__name__).error("run manifest: could not write %s (%s)", target, error)
         else:  # s3://: through the items spool, so a manifest S3 refused is uploaded by the next run
             ItemsSpool.of(self.crawler).write_manifest(self.uri, text)

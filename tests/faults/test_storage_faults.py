@@ -149,6 +149,7 @@ def test_a_full_items_disk_stops_the_run_with_whole_lines_and_the_next_run_write
     first = crawl("editions=en", ITEMS_URI=str(items))
     assert first.returncode == 5, first.log[-3000:]
     assert "items: a line could not be written ([Errno 28] No space left on device); the run stops" in first.log
+    assert "run manifest: could not write" in first.log and "handler: <bound method ManifestExtension" not in first.log
     written = [json.loads(line) for line in items.read_text().splitlines()]  # every line whole: no half line
     assert written and items.read_bytes().endswith(b"\n")
     second = crawl("editions=en")  # space elsewhere: the articles whose line failed are fetched again
