@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from redis import Redis
+from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
 # Counted by the items exporter when a line could not be written (a full disk), in its item_scraped handler, which
@@ -32,6 +33,29 @@ STATE_WRITE_FAILURES_STAT = "newsvault/state/write_failures"
 
 class StateWriteError(Exception):
     """The state could not record an outcome (its disk is full): the next run fetches that article again."""
+
+
+class DeliveryCheck:
+    """Whether an item reported by ``item_scraped`` was delivered whole, so that its article may be recorded as done.
+
+    Not when the feed exporter could not write its line (its ``item_scraped`` handler counts
+    :data:`WRITE_FAILURES_STAT`; extensions connect theirs when the crawl starts, so before a handler the spider
+    connects in ``start()``), nor, when archiving, when its capture was not written (``archive`` null). Either way
+    the next run fetches the article again.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler  # its stats exist only once the crawl starts
+        self.write_failures = 0  # the feed's failed lines seen so far
+
+    def delivered(self, item: object) -> bool:
+        """Call once per scraped item, from an ``item_scraped`` handler connected after the feed exporter's."""
+        failures = self.crawler.stats.get_value(WRITE_FAILURES_STAT, 0)
+        if failures != self.write_failures:  # the exporter failed on this very item
+            self.write_failures = failures
+            return False
+        archiving = self.crawler.settings.getbool("ARCHIVE_ENABLED")
+        return not (archiving and getattr(item, "archive", None) is None)
 
 
 def version_key(value: datetime | None) -> str | None:

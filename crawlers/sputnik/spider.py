@@ -30,7 +30,7 @@ from crawlers.sputnik import pages, urls
 from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
 from crawlers.state import (
     STATE_WRITE_FAILURES_STAT,
-    WRITE_FAILURES_STAT,
+    DeliveryCheck,
     StateStore,
     StateWriteError,
     needs_fetch,
@@ -65,7 +65,6 @@ class SputnikSpider(scrapy.Spider):
         self.editions = [e.code for e in self.plan.editions]
         self.state: StateStore | None = None
         self._versions: dict[str, datetime | None] = {}  # state key -> newest version discovered in this run
-        self._write_failures = 0  # the feed's failed lines seen so far (WRITE_FAILURES_STAT)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -75,7 +74,7 @@ class SputnikSpider(scrapy.Spider):
             crawler.settings.set("NEWSVAULT_RENDER_EDITIONS", ["*"], priority="cmdline")
         spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
         spider.page_images = crawler.settings.getbool("ARCHIVE_PAGE_IMAGES")
-        spider.archiving = crawler.settings.getbool("ARCHIVE_ENABLED")
+        spider.delivery = DeliveryCheck(crawler)
         return spider
 
     def is_allowed_host(self, host: str) -> bool:
@@ -246,12 +245,8 @@ class SputnikSpider(scrapy.Spider):
             self.crawler.stats.inc_value(STATE_WRITE_FAILURES_STAT)
 
     def _item_scraped(self, item, response: Response) -> None:
-        failures = self.crawler.stats.get_value(WRITE_FAILURES_STAT, 0)
-        if failures != self._write_failures:  # the feed exporter, whose handler runs first, failed on this item
-            self._write_failures = failures
-            return  # not recorded: the next run fetches it again
-        if self.archiving and getattr(item, "archive", None) is None:
-            return  # its capture was not written (a full spool disk): the next run fetches and archives it again
+        if not self.delivery.delivered(item):
+            return  # its line or its capture was not written: the next run fetches it again
         self._record(response, getattr(item, "dateModified", None), emitted=True)
 
     def _item_dropped(self, item, response: Response) -> None:
