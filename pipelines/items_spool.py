@@ -178,17 +178,20 @@ class ItemsSpool:
         return found
 
     def upload_pending(self, waiting: list[tuple[str, Path]]) -> int:
-        """Upload waiting files; return how many were stored. A failure is logged and the rest still tried."""
+        """Upload waiting files; return how many were stored. The first failure ends the attempt (S3 is likely down,
+        and each file would wait through the client's retries again): all the rest wait for the next run."""
         stored = 0
-        for kind, path in waiting:
+        for index, (kind, path) in enumerate(waiting):
             try:
                 uri = self.upload(kind, path)
             except Exception as error:
                 if isinstance(error, FileNotFoundError) and not path.exists():
                     continue  # a worker sharing the spool stored it first
-                logger.error("items spool: could not upload %s (%s); it stays in the spool", path, error)
-                self.kept.add(path)
-                continue
+                left = [p for _, p in waiting[index:] if p.exists()]
+                message = "items spool: could not upload %s (%s); %d file(s) stay in the spool"
+                logger.error(message, path, error, len(left))
+                self.kept.update(left)
+                break
             stored += 1
             logger.info("items spool: uploaded %s, left by an earlier run", uri)
         return stored

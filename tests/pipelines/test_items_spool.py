@@ -134,6 +134,18 @@ def test_a_live_runs_feed_is_left_alone_and_a_killed_runs_feed_is_repaired(spool
     assert body(client, "killed.jsonl") == LINES[0]
 
 
+def test_the_first_failed_upload_leaves_the_rest_for_the_next_run(spool, caplog):
+    items_spool, _ = spool
+    for name in ("a", "b", "c"):
+        path = items_spool.path_for("items", f"s3://missing-bucket/{name}.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(LINES[0])
+    with caplog.at_level(logging.ERROR):
+        assert items_spool.upload_pending(items_spool.pending()) == 0
+    assert caplog.text.count("could not upload") == 1 and "3 file(s) stay in the spool" in caplog.text
+    assert len(items_spool.kept) == 3
+
+
 def test_an_items_key_is_never_replaced_but_a_manifest_is(spool):
     items_spool, client = spool
     client.put_object(Bucket="items", Key="run/1.jsonl", Body=b"other content\n")
