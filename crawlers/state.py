@@ -20,6 +20,7 @@ from typing import Protocol
 
 from redis import Redis
 from scrapy.crawler import Crawler
+from scrapy.extensions.feedexport import FeedExporter
 from scrapy.settings import BaseSettings
 
 # Counted by the items exporter when a line could not be written (a full disk), in its item_scraped handler, which
@@ -56,6 +57,19 @@ class DeliveryCheck:
             return False
         archiving = self.crawler.settings.getbool("ARCHIVE_ENABLED")
         return not (archiving and getattr(item, "archive", None) is None)
+
+
+def feed_files(crawler: Crawler) -> list[str]:
+    """The local files Scrapy's feed exporter is writing (the items spool's for ``s3://`` feeds), for ``hold``."""
+    files = []
+    for extension in crawler.extensions.middlewares:
+        if isinstance(extension, FeedExporter):
+            for slot in extension.slots:
+                stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
+                name = getattr(stream, "name", None)
+                if isinstance(name, str):
+                    files.append(name)
+    return files
 
 
 def version_key(value: datetime | None) -> str | None:
@@ -123,6 +137,10 @@ class SqliteState:
             "CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, url TEXT NOT NULL, version TEXT,"
             " emitted INTEGER NOT NULL, updated_at TEXT NOT NULL)"
         )
+        # articles whose line is being written: (key, url, version, the feed files, newline-separated)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS held (key TEXT PRIMARY KEY, url TEXT NOT NULL, version TEXT, feeds TEXT)"
+        )
 
     def get(self, key: str) -> Record | None:
         """The record for ``key``, if any."""
@@ -137,7 +155,40 @@ class SqliteState:
         :class:`StateWriteError` when SQLite cannot write (its disk is full, the file is read-only)."""
         now = version_key(datetime.now(UTC))
         try:
-            self._db.execute(_UPSERT, (key, url, version_key(version), int(emitted), now))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(_UPSERT, (key, url, version_key(version), int(emitted), now))
+                self._db.execute("DELETE FROM held WHERE key = ?", (key,))
+            except sqlite3.Error:
+                if self._db.in_transaction:  # SQLite rolls back by itself on some errors (SQLITE_FULL)
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise StateWriteError(f"{self.path}: {error}") from error
+
+    def hold(self, key: str, url: str, version: datetime | None, feeds: list[str]) -> None:
+        """Note, before its line is written to ``feeds`` (local files), that ``key`` is being delivered.
+
+        :meth:`record` releases it. A run killed in between leaves it held: :func:`crawlers.recovery.settle` then
+        looks for its line in those files."""
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO held (key, url, version, feeds) VALUES (?, ?, ?, ?)",
+                (key, url, version_key(version), "\n".join(feeds)),
+            )
+        except sqlite3.Error as error:
+            raise StateWriteError(f"{self.path}: {error}") from error
+
+    def held(self) -> list[tuple[str, str, str | None, list[str]]]:
+        """(key, url, version, feed files) of every article still held."""
+        rows = self._db.execute("SELECT key, url, version, feeds FROM held ORDER BY key").fetchall()
+        return [(key, url, version, feeds.split("\n") if feeds else []) for key, url, version, feeds in rows]
+
+    def release(self, key: str) -> None:
+        """Forget that ``key`` was held: its article was not delivered whole and will be fetched again."""
+        try:
+            self._db.execute("DELETE FROM held WHERE key = ?", (key,))
         except sqlite3.Error as error:
             raise StateWriteError(f"{self.path}: {error}") from error
 

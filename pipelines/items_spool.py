@@ -18,7 +18,6 @@ import fcntl
 import gzip
 import logging
 import os
-import zlib
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
@@ -31,6 +30,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
+from crawlers.recovery import complete_lines
 from pipelines.feed_files import WholeWritesFile
 
 logger = logging.getLogger(__name__)
@@ -102,16 +102,10 @@ def _gzip_complete_lines(source: Path, target: Path) -> int:
 
     A stream found damaged stops there. (Deflate has no check before the trailer: damage inside the stream may
     inflate to wrong bytes undetected. A killed run's file is cut, not damaged.)"""
-    decompressor, rest, kept = zlib.decompressobj(16 + zlib.MAX_WBITS), b"", 0
-    with source.open("rb") as stream, gzip.GzipFile(target, "wb", mtime=0) as out:
-        while chunk := stream.read(CHUNK):
-            try:
-                rest += decompressor.decompress(chunk)
-            except zlib.error:
-                break
-            cut = rest.rfind(b"\n") + 1
-            out.write(rest[:cut])
-            kept, rest = kept + cut, rest[cut:]
+    kept = 0
+    with gzip.GzipFile(target, "wb", mtime=0) as out:
+        for line in complete_lines(source):
+            kept += out.write(line + b"\n")
     return kept
 
 

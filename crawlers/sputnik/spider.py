@@ -9,6 +9,7 @@ Arguments (``-a name=value``), all optional; see ``docs/crawling.md``:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
@@ -20,7 +21,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers import rendering
+from crawlers import recovery, rendering
 from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
 from crawlers.distributed import seeds_this_round
 from crawlers.errors import NotAnArticle, UnreadablePage
@@ -31,8 +32,10 @@ from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
 from crawlers.state import (
     STATE_WRITE_FAILURES_STAT,
     DeliveryCheck,
+    SqliteState,
     StateStore,
     StateWriteError,
+    feed_files,
     needs_fetch,
     open_state,
 )
@@ -75,6 +78,11 @@ class SputnikSpider(scrapy.Spider):
         spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
         spider.page_images = crawler.settings.getbool("ARCHIVE_PAGE_IMAGES")
         spider.delivery = DeliveryCheck(crawler)
+        # Connected now, before any extension's (they are built after the spider): the state is opened, and a killed
+        # run's held articles settled, before the items spool uploads that run's feed; an article is held before
+        # the feed exporter writes its line.
+        crawler.signals.connect(spider._open_state, signals.spider_opened)
+        crawler.signals.connect(spider._hold, signals.item_scraped)
         return spider
 
     def is_allowed_host(self, host: str) -> bool:
@@ -82,11 +90,17 @@ class SputnikSpider(scrapy.Spider):
         edition = edition_table.by_host(host)
         return edition is not None and edition in self.plan.editions
 
+    def _open_state(self) -> None:
+        """Open the incremental state (unless ``refresh=all``) and settle what a killed run left held."""
+        if self.plan.refresh:
+            return
+        self.state = open_state(self.settings, self.name)
+        logger.info("Incremental state: %s", self.state)
+        if isinstance(self.state, SqliteState):  # distributed crawls (Redis) hold nothing
+            recovery.settle(self.state)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """Open the state, then yield the discovery (or article) requests of the plan."""
-        if not self.plan.refresh:
-            self.state = open_state(self.settings, self.name)
-            logger.info("Incremental state: %s", self.state)
+        """Yield the discovery (or article) requests of the plan."""
         # Connected here, after the feed exporter's own handler: an item is recorded only once it was written.
         self.crawler.signals.connect(self._item_scraped, signals.item_scraped)
         self.crawler.signals.connect(self._item_dropped, signals.item_dropped)
@@ -230,14 +244,25 @@ class SputnikSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsvault/discovery/unreadable")
         logger.warning("Unreadable feed or sitemap %s: %s", response.url, error)
 
+    def _version(self, key: str, response: Response, modified: str | None) -> datetime | None:
+        discovered = self._versions.get(key) or response.meta.get("state_version")  # another worker's discovery
+        return max((v for v in (discovered, parse_date(modified)) if v), default=None)
+
+    def _hold(self, item, response: Response) -> None:
+        """Before the feed exporter writes the item's line: hold its article, naming the files being written."""
+        key = response.meta.get("state_key")
+        if not isinstance(self.state, SqliteState) or key is None:
+            return
+        version = self._version(key, response, getattr(item, "dateModified", None))
+        with contextlib.suppress(StateWriteError):  # the record that follows fails too, and reports it
+            self.state.hold(key, response.url, version, feed_files(self.crawler))
+
     def _record(self, response: Response, modified: str | None, *, emitted: bool) -> None:
         key = response.meta.get("state_key")
         if self.state is None or key is None:
             return
-        discovered = self._versions.get(key) or response.meta.get("state_version")  # another worker's discovery
-        versions = [v for v in (discovered, parse_date(modified)) if v]
         try:
-            self.state.record(key, response.url, max(versions, default=None), emitted=emitted)
+            self.state.record(key, response.url, self._version(key, response, modified), emitted=emitted)
         except StateWriteError as error:
             if not self.crawler.stats.get_value(STATE_WRITE_FAILURES_STAT):
                 message = "state: could not record %s (%s); the next run fetches such articles again (duplicates)"
@@ -245,8 +270,12 @@ class SputnikSpider(scrapy.Spider):
             self.crawler.stats.inc_value(STATE_WRITE_FAILURES_STAT)
 
     def _item_scraped(self, item, response: Response) -> None:
-        if not self.delivery.delivered(item):
-            return  # its line or its capture was not written: the next run fetches it again
+        if not self.delivery.delivered(item):  # its line or its capture was not written: fetched again next run
+            key = response.meta.get("state_key")
+            if isinstance(self.state, SqliteState) and key is not None:
+                with contextlib.suppress(StateWriteError):  # a state that cannot write: its own error line
+                    self.state.release(key)  # else the next run would settle it as done from its line
+            return
         self._record(response, getattr(item, "dateModified", None), emitted=True)
 
     def _item_dropped(self, item, response: Response) -> None:

@@ -1,6 +1,8 @@
 """Incremental state: fetch decisions by version, persistence across processes, survival of a killed writer, and
 a state that cannot write (SQLite full)."""
 
+import gzip
+import logging
 import os
 import signal
 import sqlite3
@@ -14,6 +16,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from crawlers.recovery import settle
 from crawlers.sputnik.spider import SputnikSpider
 from crawlers.state import STATE_WRITE_FAILURES_STAT, SqliteState, StateWriteError, needs_fetch, version_key
 from settings import base
@@ -106,3 +109,28 @@ def test_the_spider_counts_unrecorded_outcomes_and_logs_once(tmp_path, caplog):
     failures = crawler.stats.get_value(STATE_WRITE_FAILURES_STAT)
     assert failures and caplog.text.count("state: could not record") == 1
     assert STATE_WRITE_FAILURES_STAT in base.ITEMS_STORAGE_FAILURE_STATS  # a failed run (exit 5)
+
+
+def test_settle_records_held_articles_whose_line_was_written_and_releases_the_others(tmp_path, caplog):
+    state = SqliteState(tmp_path / "s.sqlite")
+    plain, cut_gzip = tmp_path / "run.jsonl", tmp_path / "other.jsonl.gz.open"
+    plain.write_bytes(b'{"id":"sputnik:en:1","headline":"a"}\n{"id":"sputnik:en:9","head')  # the last line cut
+    lines = (b'{"id":"sputnik:en:2","pad":"%s"}\n' % os.urandom(40).hex().encode() for _ in range(500))
+    whole = gzip.compress(b"".join(lines), mtime=0)
+    cut_gzip.write_bytes(whole[: len(whole) // 2])  # as a killed run's gzip feed: no trailer
+    for n, feeds in ((1, [plain]), (2, [plain, cut_gzip]), (3, [plain]), (9, [plain]), (4, [tmp_path / "gone"])):
+        state.hold(f"sputnik:en:{n}", f"https://h/{n}.html", T0, [str(f) for f in feeds])
+    with caplog.at_level(logging.INFO):
+        assert settle(state) == (2, 3)
+    assert "5 article(s) held by a killed run: 2 with their line written (recorded), 3 without" in caplog.text
+    assert state.held() == [] and state.get("sputnik:en:1").emitted and state.get("sputnik:en:2").version
+    assert not needs_fetch(state, "sputnik:en:2", T0) and needs_fetch(state, "sputnik:en:3", None)
+    assert needs_fetch(state, "sputnik:en:9", None)  # its line was cut: not delivered
+
+
+def test_recording_releases_a_held_article(tmp_path):
+    state = SqliteState(tmp_path / "s.sqlite")
+    state.hold("sputnik:en:1", "https://h/1.html", T0, ["/feed.jsonl"])
+    assert [key for key, *_ in state.held()] == ["sputnik:en:1"]
+    state.record("sputnik:en:1", "https://h/1.html", T0, emitted=True)
+    assert state.held() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -64,3 +65,21 @@ def test_kill_9_then_rerun(crawl, site, moment, settings):
     assert warcs
     check = subprocess.run([str(WARCIO), "check", *map(str, warcs)], capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_an_article_a_killed_run_held_after_writing_its_line_is_not_emitted_again(crawl, site):
+    """The state as a kill between an item's line and its record leaves it (made by hand, so that it is certain):
+    the article held, with no record. The next run finds its line in the feed, records it, and does not fetch it."""
+    first = crawl("editions=en")
+    assert first.returncode == 0, first.log[-3000:]
+    last = first.items[-1]
+    (feed,) = (crawl.directory / "items").glob("run-1.jsonl")
+    state = sqlite3.connect(crawl.directory / "state.sqlite", isolation_level=None)
+    (version,) = state.execute("SELECT version FROM articles WHERE key = ?", (last["id"],)).fetchone()
+    state.execute("DELETE FROM articles WHERE key = ?", (last["id"],))
+    state.execute("INSERT INTO held VALUES (?, ?, ?, ?)", (last["id"], last["url"], version, str(feed)))
+    state.close()
+    second = crawl("editions=en")
+    assert second.returncode == 0, second.log[-3000:]
+    assert "1 article(s) held by a killed run: 1 with their line written (recorded), 0 without" in second.log
+    assert last["url"] not in second.fetched() and second.items == []
