@@ -19,14 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from redis import Redis
-from scrapy.crawler import Crawler
-from scrapy.extensions.feedexport import FeedExporter
 from scrapy.settings import BaseSettings
-
-# Counted by the items exporter when a line could not be written (a full disk), in its item_scraped handler, which
-# runs before the spider's: an article whose line failed is not recorded as done, so the next run fetches it again.
-WRITE_FAILURES_STAT = "items/write_failures"
-
 
 # Counted by the spider when the state cannot record an outcome (SQLite's disk full); a storage failure (exit 5).
 STATE_WRITE_FAILURES_STAT = "newsvault/state/write_failures"
@@ -34,42 +27,6 @@ STATE_WRITE_FAILURES_STAT = "newsvault/state/write_failures"
 
 class StateWriteError(Exception):
     """The state could not record an outcome (its disk is full): the next run fetches that article again."""
-
-
-class DeliveryCheck:
-    """Whether an item reported by ``item_scraped`` was delivered whole, so that its article may be recorded as done.
-
-    Not when the feed exporter could not write its line (its ``item_scraped`` handler counts
-    :data:`WRITE_FAILURES_STAT`; extensions connect theirs when the crawl starts, so before a handler the spider
-    connects in ``start()``), nor, when archiving, when its capture was not written (``archive`` null). Either way
-    the next run fetches the article again.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler  # its stats exist only once the crawl starts
-        self.write_failures = 0  # the feed's failed lines seen so far
-
-    def delivered(self, item: object) -> bool:
-        """Call once per scraped item, from an ``item_scraped`` handler connected after the feed exporter's."""
-        failures = self.crawler.stats.get_value(WRITE_FAILURES_STAT, 0)
-        if failures != self.write_failures:  # the exporter failed on this very item
-            self.write_failures = failures
-            return False
-        archiving = self.crawler.settings.getbool("ARCHIVE_ENABLED")
-        return not (archiving and getattr(item, "archive", None) is None)
-
-
-def feed_files(crawler: Crawler) -> list[str]:
-    """The local files Scrapy's feed exporter is writing (the items spool's for ``s3://`` feeds), for ``hold``."""
-    files = []
-    for extension in crawler.extensions.middlewares:
-        if isinstance(extension, FeedExporter):
-            for slot in extension.slots:
-                stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
-                name = getattr(stream, "name", None)
-                if isinstance(name, str):
-                    files.append(name)
-    return files
 
 
 def version_key(value: datetime | None) -> str | None:
@@ -170,7 +127,7 @@ class SqliteState:
     def hold(self, key: str, url: str, version: datetime | None, feeds: list[str]) -> None:
         """Note, before its line is written to ``feeds`` (local files), that ``key`` is being delivered.
 
-        :meth:`record` releases it. A run killed in between leaves it held: :func:`crawlers.recovery.settle` then
+        :meth:`record` releases it. A run killed in between leaves it held: :func:`crawlers.delivery.settle` then
         looks for its line in those files."""
         try:
             self._db.execute(

@@ -26,8 +26,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 
+from crawlers.delivery import WRITE_FAILURES_STAT
 from crawlers.items import to_json
-from crawlers.state import WRITE_FAILURES_STAT
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class ItemJsonLinesExporter(JsonLinesItemExporter):
     than UTF-8, it is the stock exporter.
 
     A line that cannot be written (a full disk) stops the run and counts in ``items/write_failures``
-    (:data:`crawlers.state.WRITE_FAILURES_STAT`): its article is not recorded as done in the incremental state, so
+    (:data:`crawlers.delivery.WRITE_FAILURES_STAT`): its article is not recorded as done in the incremental state, so
     the next run fetches it again.
     """
 

@@ -30,7 +30,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
-from crawlers.recovery import complete_lines
+from crawlers.delivery import complete_lines
 from pipelines.feed_files import WholeWritesFile
 
 logger = logging.getLogger(__name__)

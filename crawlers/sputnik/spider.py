@@ -21,7 +21,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers import recovery, rendering
+from crawlers import delivery, rendering
 from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
 from crawlers.distributed import seeds_this_round
 from crawlers.errors import NotAnArticle, UnreadablePage
@@ -31,11 +31,9 @@ from crawlers.sputnik import pages, urls
 from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
 from crawlers.state import (
     STATE_WRITE_FAILURES_STAT,
-    DeliveryCheck,
     SqliteState,
     StateStore,
     StateWriteError,
-    feed_files,
     needs_fetch,
     open_state,
 )
@@ -77,7 +75,7 @@ class SputnikSpider(scrapy.Spider):
             crawler.settings.set("NEWSVAULT_RENDER_EDITIONS", ["*"], priority="cmdline")
         spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
         spider.page_images = crawler.settings.getbool("ARCHIVE_PAGE_IMAGES")
-        spider.delivery = DeliveryCheck(crawler)
+        spider.delivery_check = delivery.DeliveryCheck(crawler)
         # Connected now, before any extension's (they are built after the spider): the state is opened, and a killed
         # run's held articles settled, before the items spool uploads that run's feed; an article is held before
         # the feed exporter writes its line.
@@ -97,7 +95,7 @@ class SputnikSpider(scrapy.Spider):
         self.state = open_state(self.settings, self.name)
         logger.info("Incremental state: %s", self.state)
         if isinstance(self.state, SqliteState):  # distributed crawls (Redis) hold nothing
-            recovery.settle(self.state)
+            delivery.settle(self.state)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Yield the discovery (or article) requests of the plan."""
@@ -255,7 +253,7 @@ class SputnikSpider(scrapy.Spider):
             return
         version = self._version(key, response, getattr(item, "dateModified", None))
         with contextlib.suppress(StateWriteError):  # the record that follows fails too, and reports it
-            self.state.hold(key, response.url, version, feed_files(self.crawler))
+            self.state.hold(key, response.url, version, delivery.feed_files(self.crawler))
 
     def _record(self, response: Response, modified: str | None, *, emitted: bool) -> None:
         key = response.meta.get("state_key")
@@ -270,7 +268,7 @@ class SputnikSpider(scrapy.Spider):
             self.crawler.stats.inc_value(STATE_WRITE_FAILURES_STAT)
 
     def _item_scraped(self, item, response: Response) -> None:
-        if not self.delivery.delivered(item):  # its line or its capture was not written: fetched again next run
+        if not self.delivery_check.delivered(item):  # its line or its capture was not written: fetched again next run
             key = response.meta.get("state_key")
             if isinstance(self.state, SqliteState) and key is not None:
                 with contextlib.suppress(StateWriteError):  # a state that cannot write: its own error line

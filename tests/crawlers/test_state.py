@@ -16,7 +16,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawlers.recovery import settle
+from crawlers.delivery import settle
 from crawlers.sputnik.spider import SputnikSpider
 from crawlers.state import STATE_WRITE_FAILURES_STAT, SqliteState, StateWriteError, needs_fetch, version_key
 from settings import base

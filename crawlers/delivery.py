@@ -1,4 +1,7 @@
-"""Exactly once across a ``kill -9``: what to do with the articles a killed run held.
+"""When an article counts as delivered, so that the incremental state may record it as done; and exactly once across
+a ``kill -9``: what to do with the articles a killed run held.
+
+:class:`DeliveryCheck` says whether an item was delivered whole (its JSONL line and, when archiving, its capture).
 
 Before the feed exporter writes an article's line, the spider *holds* the article in the incremental state
 (:meth:`crawlers.state.SqliteState.hold`, with the local files the feeds are writing); recording its outcome releases
@@ -16,12 +19,53 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from scrapy.crawler import Crawler
+from scrapy.extensions.feedexport import FeedExporter
 
 from crawlers.state import SqliteState
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 1 << 16
+CHUNK = 1 << 16  # bytes read at a time from a feed
+# Counted by the items exporter when a line could not be written (a full disk), in its item_scraped handler, which
+# runs before the spider's: an article whose line failed is not recorded as done, so the next run fetches it again.
+WRITE_FAILURES_STAT = "items/write_failures"
+
+
+class DeliveryCheck:
+    """Whether an item reported by ``item_scraped`` was delivered whole, so that its article may be recorded as done.
+
+    Not when the feed exporter could not write its line (its ``item_scraped`` handler counts
+    :data:`WRITE_FAILURES_STAT`; extensions connect theirs when the crawl starts, so before a handler the spider
+    connects in ``start()``), nor, when archiving, when its capture was not written (``archive`` null). Either way
+    the next run fetches the article again.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler  # its stats exist only once the crawl starts
+        self.write_failures = 0  # the feed's failed lines seen so far
+
+    def delivered(self, item: object) -> bool:
+        """Call once per scraped item, from an ``item_scraped`` handler connected after the feed exporter's."""
+        failures = self.crawler.stats.get_value(WRITE_FAILURES_STAT, 0)
+        if failures != self.write_failures:  # the exporter failed on this very item
+            self.write_failures = failures
+            return False
+        archiving = self.crawler.settings.getbool("ARCHIVE_ENABLED")
+        return not (archiving and getattr(item, "archive", None) is None)
+
+
+def feed_files(crawler: Crawler) -> list[str]:
+    """The local files Scrapy's feed exporter is writing (the items spool's for ``s3://`` feeds), for ``hold``."""
+    files = []
+    for extension in crawler.extensions.middlewares:
+        if isinstance(extension, FeedExporter):
+            for slot in extension.slots:
+                stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
+                name = getattr(stream, "name", None)
+                if isinstance(name, str):
+                    files.append(name)
+    return files
 
 
 def feed_ids(path: Path) -> set[str]:
