@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -44,6 +43,7 @@ class DeliveryCheck:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler  # its stats exist only once the crawl starts
         self.write_failures = 0  # the feed's failed lines seen so far
+        self._exporter: FeedExporter | bool | None = None  # Scrapy's, once looked up (False: none)
 
     def delivered(self, item: object) -> bool:
         """Call once per scraped item, from an ``item_scraped`` handler connected after the feed exporter's."""
@@ -54,18 +54,18 @@ class DeliveryCheck:
         archiving = self.crawler.settings.getbool("ARCHIVE_ENABLED")
         return not (archiving and getattr(item, "archive", None) is None)
 
-
-def feed_files(crawler: Crawler) -> list[str]:
-    """The local files Scrapy's feed exporter is writing (the items spool's for ``s3://`` feeds), for ``hold``."""
-    files = []
-    for extension in crawler.extensions.middlewares:
-        if isinstance(extension, FeedExporter):
-            for slot in extension.slots:
-                stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
-                name = getattr(stream, "name", None)
-                if isinstance(name, str):
-                    files.append(name)
-    return files
+    def feed_files(self) -> list[str]:
+        """The local files the feed exporter is writing (the items spool's for ``s3://`` feeds), for ``hold``."""
+        if self._exporter is None:  # found once: the extensions are built when the crawl starts
+            found = [ext for ext in self.crawler.extensions.middlewares if isinstance(ext, FeedExporter)]
+            self._exporter = found[0] if found else False
+        files = []
+        for slot in self._exporter.slots if self._exporter else ():
+            stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
+            name = getattr(stream, "name", None)
+            if isinstance(name, str):
+                files.append(name)
+        return files
 
 
 def feed_ids(path: Path) -> set[str]:
@@ -90,18 +90,13 @@ def complete_lines(path: Path) -> Iterator[bytes]:
             yield from lines
 
 
-def _from_key(version: str | None) -> datetime | None:
-    """The datetime of a stored version (``crawlers.state.version_key``'s text)."""
-    return datetime.strptime(version, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if version else None
-
-
 def settle(state: SqliteState) -> tuple[int, int]:
     """Record as done every held article whose line is in its feed files, release the others; (recorded, released)."""
     recorded = released = 0
     ids: dict[str, set[str]] = {}
     for key, url, version, feeds in state.held():
         if any(key in ids.setdefault(feed, feed_ids(Path(feed))) for feed in feeds):
-            state.record(key, url, _from_key(version), emitted=True)
+            state.record(key, url, version, emitted=True)
             recorded += 1
         else:
             state.release(key)

@@ -29,13 +29,21 @@ class StateWriteError(Exception):
     """The state could not record an outcome (its disk is full): the next run fetches that article again."""
 
 
+_VERSION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def version_key(value: datetime | None) -> str | None:
     """A comparable text form of a version: ISO 8601 in UTC with seconds (naive datetimes count as UTC)."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime(_VERSION_FORMAT)
+
+
+def version_from_key(key: str | None) -> datetime | None:
+    """The datetime of a :func:`version_key` text."""
+    return datetime.strptime(key, _VERSION_FORMAT).replace(tzinfo=UTC) if key else None
 
 
 @dataclass(frozen=True)
@@ -111,41 +119,40 @@ class SqliteState:
 
         :class:`StateWriteError` when SQLite cannot write (its disk is full, the file is read-only)."""
         now = version_key(datetime.now(UTC))
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(_UPSERT, (key, url, version_key(version), int(emitted), now))
-                self._db.execute("DELETE FROM held WHERE key = ?", (key,))
-            except sqlite3.Error:
-                if self._db.in_transaction:  # SQLite rolls back by itself on some errors (SQLITE_FULL)
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        except sqlite3.Error as error:
-            raise StateWriteError(f"{self.path}: {error}") from error
+        self._write(
+            (_UPSERT, (key, url, version_key(version), int(emitted), now)),
+            ("DELETE FROM held WHERE key = ?", (key,)),  # released with the same commit
+        )
 
     def hold(self, key: str, url: str, version: datetime | None, feeds: list[str]) -> None:
         """Note, before its line is written to ``feeds`` (local files), that ``key`` is being delivered.
 
         :meth:`record` releases it. A run killed in between leaves it held: :func:`crawlers.delivery.settle` then
         looks for its line in those files."""
-        try:
-            self._db.execute(
-                "INSERT OR REPLACE INTO held (key, url, version, feeds) VALUES (?, ?, ?, ?)",
-                (key, url, version_key(version), "\n".join(feeds)),
-            )
-        except sqlite3.Error as error:
-            raise StateWriteError(f"{self.path}: {error}") from error
+        sql = "INSERT OR REPLACE INTO held (key, url, version, feeds) VALUES (?, ?, ?, ?)"
+        self._write((sql, (key, url, version_key(version), "\n".join(feeds))))
 
-    def held(self) -> list[tuple[str, str, str | None, list[str]]]:
+    def held(self) -> list[tuple[str, str, datetime | None, list[str]]]:
         """(key, url, version, feed files) of every article still held."""
         rows = self._db.execute("SELECT key, url, version, feeds FROM held ORDER BY key").fetchall()
-        return [(key, url, version, feeds.split("\n") if feeds else []) for key, url, version, feeds in rows]
+        return [(key, url, version_from_key(v), feeds.split("\n") if feeds else []) for key, url, v, feeds in rows]
 
     def release(self, key: str) -> None:
         """Forget that ``key`` was held: its article was not delivered whole and will be fetched again."""
+        self._write(("DELETE FROM held WHERE key = ?", (key,)))
+
+    def _write(self, *statements: tuple[str, tuple]) -> None:
+        """Run ``statements`` in one transaction; :class:`StateWriteError` when SQLite cannot write (a full disk)."""
         try:
-            self._db.execute("DELETE FROM held WHERE key = ?", (key,))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, args in statements:
+                    self._db.execute(sql, args)
+            except sqlite3.Error:
+                if self._db.in_transaction:  # SQLite rolls back by itself on some errors (SQLITE_FULL)
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
         except sqlite3.Error as error:
             raise StateWriteError(f"{self.path}: {error}") from error
 

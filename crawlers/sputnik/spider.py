@@ -246,14 +246,18 @@ class SputnikSpider(scrapy.Spider):
         discovered = self._versions.get(key) or response.meta.get("state_version")  # another worker's discovery
         return max((v for v in (discovered, parse_date(modified)) if v), default=None)
 
+    def _holding_key(self, response: Response) -> str | None:
+        """The state key of the response's article when its delivery is held (SQLite state only), else None."""
+        return response.meta.get("state_key") if isinstance(self.state, SqliteState) else None
+
     def _hold(self, item, response: Response) -> None:
         """Before the feed exporter writes the item's line: hold its article, naming the files being written."""
-        key = response.meta.get("state_key")
-        if not isinstance(self.state, SqliteState) or key is None:
+        key = self._holding_key(response)
+        if key is None:
             return
         version = self._version(key, response, getattr(item, "dateModified", None))
         with contextlib.suppress(StateWriteError):  # the record that follows fails too, and reports it
-            self.state.hold(key, response.url, version, delivery.feed_files(self.crawler))
+            self.state.hold(key, response.url, version, self.delivery_check.feed_files())
 
     def _record(self, response: Response, modified: str | None, *, emitted: bool) -> None:
         key = response.meta.get("state_key")
@@ -269,8 +273,8 @@ class SputnikSpider(scrapy.Spider):
 
     def _item_scraped(self, item, response: Response) -> None:
         if not self.delivery_check.delivered(item):  # its line or its capture was not written: fetched again next run
-            key = response.meta.get("state_key")
-            if isinstance(self.state, SqliteState) and key is not None:
+            key = self._holding_key(response)
+            if key is not None:
                 with contextlib.suppress(StateWriteError):  # a state that cannot write: its own error line
                     self.state.release(key)  # else the next run would settle it as done from its line
             return

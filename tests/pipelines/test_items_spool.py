@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 from scrapy.utils.test import get_crawler
 
+from crawlers import delivery
 from pipelines import items_spool
 from pipelines.items_spool import ItemsSpool, repair, split_s3_uri
 
@@ -60,7 +61,8 @@ def test_repair_of_a_cut_gzip_feed_keeps_what_decompresses(tmp_path):
 
 
 def test_repair_reads_big_feeds_in_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(items_spool, "CHUNK", 5)  # lines span several chunks, read from the end
+    monkeypatch.setattr(items_spool, "CHUNK", 5)  # lines span several chunks: plain ones read from the end,
+    monkeypatch.setattr(delivery, "CHUNK", 5)  # gzip ones inflated as they are read
     open_path = tmp_path / "run.jsonl.open"
     open_path.write_bytes(b"".join(LINES) + b'{"id": "d", "this line was cut')
     assert repair(open_path).read_bytes() == b"".join(LINES)
