@@ -16,6 +16,7 @@ import logging
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 from scrapy.crawler import Crawler
@@ -26,6 +27,7 @@ from crawlers.state import SqliteState
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 16  # bytes read at a time from a feed
+GZIP_WBITS = 16 + zlib.MAX_WBITS
 # Counted by the items exporter when a line could not be written (a full disk), in its item_scraped handler, which
 # runs before the spider's: an article whose line failed is not recorded as done, so the next run fetches it again.
 WRITE_FAILURES_STAT = "items/write_failures"
@@ -69,25 +71,41 @@ class DeliveryCheck:
 
 
 def feed_ids(path: Path) -> set[str]:
-    """The ``id`` of every complete line of a JSONL feed (plain, or gzip cut short by a kill); none if it is gone."""
-    try:
-        return {orjson.loads(line)["id"] for line in complete_lines(path) if line.strip()}
-    except FileNotFoundError:
-        return set()
+    """The ``id`` of every complete line of a JSONL feed (plain, or gzip cut short by a kill); none if it is gone.
+
+    A ``NAME.open`` file already finalized (renamed to ``NAME``) is read under its final name."""
+    for candidate in (path, path.with_name(path.name.removesuffix(".open"))):
+        try:
+            return {orjson.loads(line)["id"] for line in complete_lines(candidate) if line.strip()}
+        except FileNotFoundError:
+            continue
+    return set()
 
 
 def complete_lines(path: Path) -> Iterator[bytes]:
-    """The complete lines (without their newline) of a JSONL file, plain or gzip, cut short or not; read in chunks."""
-    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress if path.name.endswith((".gz", ".gz.open")) else None
+    """The complete lines (without their newline) of a JSONL file, plain or gzip (one member or several, the last
+    one cut short or not); read in chunks. A damaged gzip stream ends the lines there."""
+    gzipped = path.name.endswith((".gz", ".gz.open"))
+    inflater = zlib.decompressobj(GZIP_WBITS)
     rest = b""
     with path.open("rb") as stream:
         while chunk := stream.read(CHUNK):
-            try:
-                rest += inflate(chunk) if inflate else chunk
-            except zlib.error:
-                break
-            *lines, rest = rest.split(b"\n")
+            if gzipped:
+                try:
+                    chunk, inflater = _inflate(inflater, chunk)
+                except zlib.error:
+                    break
+            *lines, rest = (rest + chunk).split(b"\n")
             yield from lines
+
+
+def _inflate(inflater: Any, data: bytes) -> tuple[bytes, Any]:
+    """The bytes ``data`` inflates to, across the ends of gzip members; the inflater for what follows."""
+    out = inflater.decompress(data)
+    while inflater.eof and inflater.unused_data:  # another member follows (a feed appended to)
+        data, inflater = inflater.unused_data, zlib.decompressobj(GZIP_WBITS)
+        out += inflater.decompress(data)
+    return out, inflater
 
 
 def settle(state: SqliteState) -> tuple[int, int]:

@@ -1,18 +1,42 @@
-"""The files JSONL feeds write to: every line reaches the OS whole, as soon as it is exported.
+"""The files JSONL feeds write to: every line reaches the OS whole, as soon as it is exported; a file under its final
+name is complete.
 
 So a ``kill -9`` loses no line whose article the incremental state has recorded (the state's handler runs after the
-feed exporter's), and a full disk never leaves half a line.
+feed exporter's), and a full disk never leaves half a line. A local feed is written as ``NAME.open``, locked, and
+renamed to ``NAME`` when it is stored, as WARC files are: a consumer that loads every ``*.jsonl`` or ``*.jsonl.gz``
+of a folder never reads one still being written, nor a killed run's gzip file without its trailer. The next run
+finalizes what a killed run left (:class:`KilledFeedRepair`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import gzip
 import io
+import logging
+import os
+import re
+from glob import escape, glob
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote, urlparse
 
-from scrapy import Spider
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.extensions.postprocessing import GzipPlugin
+from scrapy.utils.defer import deferred_from_coro
+
+from archive.writer import OPEN_SUFFIX, is_locked
+from crawlers.delivery import WRITE_FAILURES_STAT, complete_lines
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 16  # bytes read at a time when repairing a killed run's feed
+REPAIRED_STAT = "items/feeds_repaired"
+ITEMS_FORMAT = "newsvault-jsonlines"  # Scrapy's jsonlines, written by pipelines.feeds.ItemJsonLinesExporter
+JSON_LINES_FORMATS = {ITEMS_FORMAT, "jsonlines", "jsonl", "jl"}
+_PLACEHOLDER = re.compile(r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-z]")  # %(run)s, %(batch_id)05d...
 
 
 class LineFlushingGzipPlugin(GzipPlugin):
@@ -51,15 +75,173 @@ class WholeWritesFile(io.FileIO):
         return done
 
 
+def staged(feed_options: dict[str, Any]) -> bool:
+    """Whether a feed is JSON lines, written as ``NAME.open`` until stored (other formats are written in place)."""
+    return feed_options.get("format") in JSON_LINES_FORMATS
+
+
 class FlushingFileFeedStorage(FileFeedStorage):
-    """Local feed storage whose file is unbuffered: every exported line reaches the OS when it is written.
+    """Local feed storage writing JSON lines to ``NAME.open``, unbuffered and locked, renamed to ``NAME`` when stored.
 
     The JSON lines exporter writes one line per ``write`` call, so a ``kill -9`` loses no line whose
     ``item_scraped`` handler has run (gzip feeds too: :class:`LineFlushingGzipPlugin`), and a full disk leaves no
-    half line (:class:`WholeWritesFile`).
+    half line (:class:`WholeWritesFile`). Appending to an existing ``NAME`` (Scrapy's default for local feeds)
+    moves it back to ``NAME.open`` first, so a killed run's repair keeps its earlier lines too. A file that cannot
+    be opened counts as a failed line (:func:`report_write_failure`), so its article is not recorded as done.
     """
 
+    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None, crawler: Crawler | None = None):
+        super().__init__(uri, feed_options=feed_options)
+        self.crawler = crawler
+        self.staged = staged(feed_options or {})
+
+    @classmethod
+    def from_crawler(
+        cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None
+    ) -> FlushingFileFeedStorage:
+        """The storage of one feed file, with the crawler to report a failure to."""
+        return cls(uri, feed_options=feed_options, crawler=crawler)
+
     def open(self, spider: Spider) -> IO[bytes]:
-        """Create the parent folder and open the file unbuffered."""
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        return WholeWritesFile(self.path, self.write_mode)
+        """Create the parent folder; open ``NAME.open`` unbuffered and lock it (one writer per feed file)."""
+        path = Path(self.path)
+        open_path = path.with_name(path.name + OPEN_SUFFIX) if self.staged else path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if (
+                self.staged and open_path.exists()
+            ):  # its killed run's leftover was finalized at start, so a live run writes it
+                raise FileExistsError(f"{open_path} exists: another run is writing this feed (give each its own URI)")
+            if self.staged and "a" in self.write_mode and path.exists():
+                path.replace(open_path)
+            stream = WholeWritesFile(str(open_path), self.write_mode)
+            fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            report_write_failure(self.crawler, error)
+            raise
+        return stream
+
+    def store(self, file: IO[bytes]) -> None:
+        """Close the file and give it its final name."""
+        file.close()
+        if self.staged:
+            Path(file.name).replace(self.path)
+
+
+def report_write_failure(crawler: Crawler | None, error: OSError) -> None:
+    """A feed line could not be written: count it (:data:`~crawlers.delivery.WRITE_FAILURES_STAT`, read before the
+    article is recorded as done) and stop the run, with one error line for the first failure."""
+    if crawler is None:
+        return
+    stats = crawler.stats
+    if not stats.get_value(WRITE_FAILURES_STAT):
+        logger.error(
+            "items: a line could not be written (%s); the run stops, and the next run fetches again every article "
+            "whose line failed",
+            error,
+        )
+        deferred_from_coro(crawler.engine.close_spider_async(reason="items_write_failed"))
+    stats.inc_value(WRITE_FAILURES_STAT)
+
+
+def repair(open_path: Path) -> Path | None:
+    """Finalize a killed run's ``.open`` feed file: keep its complete lines, drop the name's suffix.
+
+    Reads in chunks, however big the feed. Returns the finalized path, or None (file removed) when no complete
+    line is left.
+    """
+    path = open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
+    if path.suffix == ".gz":
+        tmp = path.with_name(path.name + ".tmp")
+        kept = _gzip_complete_lines(open_path, tmp)
+        if kept:
+            tmp.replace(path)
+        else:
+            tmp.unlink()
+        open_path.unlink()
+    else:
+        kept = _complete_lines_end(open_path)
+        os.truncate(open_path, kept)
+        if kept:
+            open_path.replace(path)
+        else:
+            open_path.unlink()
+    return path if kept else None
+
+
+def _complete_lines_end(path: Path) -> int:
+    """The offset just past the last newline of a file (0 when it has none), found from the end."""
+    with path.open("rb") as stream:
+        end = stream.seek(0, os.SEEK_END)
+        while end > 0:
+            start = max(0, end - CHUNK)
+            stream.seek(start)
+            newline = stream.read(end - start).rfind(b"\n")
+            if newline >= 0:
+                return start + newline + 1
+            end = start
+    return 0
+
+
+def _gzip_complete_lines(source: Path, target: Path) -> int:
+    """Recompress to ``target`` the complete lines a cut gzip stream (a killed run's) inflates to; their size.
+
+    A stream found damaged stops there. (Deflate has no check before the trailer: damage inside the stream may
+    inflate to wrong bytes undetected. A killed run's file is cut, not damaged.)"""
+    kept = 0
+    with gzip.GzipFile(target, "wb", mtime=0) as out:
+        for line in complete_lines(source):
+            kept += out.write(line + b"\n")
+    return kept
+
+
+def killed_feed_patterns(uri_template: str) -> list[str]:
+    """Globs of the ``.open`` files killed runs may have left for a local feed URI template; none for a remote feed.
+
+    The folders are the template's, each placeholder matching within one path segment (so the search stays inside
+    the feed's folders); the file name is any with the template's extension, gzipped or not (``ITEMS_GZIP`` may
+    have changed between runs, and tests give each run its own literal name).
+    """
+    parsed = urlparse(uri_template)
+    if parsed.scheme not in ("", "file"):
+        return []
+    path = unquote(parsed.path) if parsed.scheme == "file" else uri_template
+    folder, _, name = path.rpartition("/")
+    folder = "*".join(escape(part.replace("%%", "%")) for part in _PLACEHOLDER.split(folder))
+    last = _PLACEHOLDER.split(name)[-1]
+    extension = last[last.find(".") :] if "." in last else ""
+    base = extension.removesuffix(".gz")
+    prefix = f"{folder}/" if folder else ""
+    return [f"{prefix}*{escape(ext)}{OPEN_SUFFIX}" for ext in (base, f"{base}.gz")]
+
+
+class KilledFeedRepair:
+    """Scrapy extension: at start, finalize the ``.open`` files killed runs left for this crawl's local feeds.
+
+    Each is cut back to its complete lines (a gzip file recompressed, so it has its trailer again) and renamed;
+    one that a live run holds locked is left alone. Counted in ``items/feeds_repaired``. Runs after the spider's
+    own ``spider_opened`` handler, which settles the articles a killed run held from these very files.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> KilledFeedRepair:
+        """Connected to ``spider_opened``."""
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signals.spider_opened)
+        return extension
+
+    def spider_opened(self) -> None:
+        """Repair every unlocked ``.open`` file matching a local feed's URI template (in the reactor thread, so that
+        this run's own feed files, created and locked later, are never taken for one)."""
+        feeds = self.crawler.settings.getdict("FEEDS")
+        patterns = {p for uri, options in feeds.items() if staged(options) for p in killed_feed_patterns(str(uri))}
+        for path in sorted({Path(found) for pattern in patterns for found in glob(pattern)}):
+            if not path.is_file() or is_locked(path):
+                continue
+            finalized = repair(path)
+            self.crawler.stats.inc_value(REPAIRED_STAT)
+            outcome = f"finalized as {finalized}" if finalized else "removed: it held no complete line"
+            logger.warning("items: %s, left by a killed run, %s", path, outcome)

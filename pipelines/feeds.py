@@ -12,7 +12,6 @@ attribute ``outlet``, else its name), ``%(editions)s`` (the spider's ``editions`
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from datetime import UTC, datetime
@@ -23,15 +22,11 @@ from scrapy.crawler import Crawler
 from scrapy.exporters import JsonLinesItemExporter
 from scrapy.extensions.feedexport import apply_uri_params
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 
-from crawlers.delivery import WRITE_FAILURES_STAT
 from crawlers.items import to_json
+from pipelines.feed_files import ITEMS_FORMAT, report_write_failure
 
-logger = logging.getLogger(__name__)
-
-ITEMS_FORMAT = "newsvault-jsonlines"  # Scrapy's jsonlines, written by ItemJsonLinesExporter
 _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
 # Components the add-on enables (dotted paths, so this module imports none of them), with their order.
 # Dedupe before the archive pointer (800) so a duplicate gets no metadata record; validate last, so what reaches
@@ -39,6 +34,7 @@ _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
 PIPELINES = {"pipelines.dedupe.DedupePipeline": 200, "pipelines.validate.ValidatePipeline": 900}
 EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    "pipelines.feed_files.KilledFeedRepair": 800,
     "pipelines.items_spool.ItemsSpool": 900,  # before the manifest: its engine_stopped counts what stays spooled
     "pipelines.manifest.ManifestExtension": 1000,
 }
@@ -136,21 +132,8 @@ class ItemJsonLinesExporter(JsonLinesItemExporter):
             else:
                 self.file.write(to_json(item, default=self.encoder.default) + b"\n")
         except OSError as error:
-            self._write_failed(error)
+            report_write_failure(self.crawler, error)
             raise
-
-    def _write_failed(self, error: OSError) -> None:
-        if self.crawler is None:
-            return
-        stats = self.crawler.stats
-        if not stats.get_value(WRITE_FAILURES_STAT):
-            logger.error(
-                "items: a line could not be written (%s); the run stops, and the next run fetches again every article "
-                "whose line failed",
-                error,
-            )
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="items_write_failed"))
-        stats.inc_value(WRITE_FAILURES_STAT)
 
 
 class ItemsAddon:

@@ -15,9 +15,7 @@ object when uploaded, since a manifest is rewritten as its run ends.
 from __future__ import annotations
 
 import fcntl
-import gzip
 import logging
-import os
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
@@ -30,14 +28,12 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
-from crawlers.delivery import complete_lines
-from pipelines.feed_files import WholeWritesFile
+from pipelines.feed_files import WholeWritesFile, repair, report_write_failure
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SPOOL = "./data/items-spool"  # when ITEMS_SPOOL_DIR is empty
 CONTENT_TYPES = {".jsonl": "application/jsonl", ".gz": "application/gzip", ".json": "application/json"}
-CHUNK = 1 << 16  # bytes read at a time when repairing a killed run's feed
 KINDS = {"items": False, "manifests": True}  # spool folder -> whether its uploads replace an existing object
 
 
@@ -56,57 +52,6 @@ def write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
-
-
-def repair(open_path: Path) -> Path | None:
-    """Finalize a killed run's ``.open`` feed file: keep its complete lines, drop the name's suffix.
-
-    Reads in chunks, however big the feed. Returns the finalized path, or None (file removed) when no complete
-    line is left.
-    """
-    path = open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
-    if path.suffix == ".gz":
-        tmp = path.with_name(path.name + ".tmp")
-        kept = _gzip_complete_lines(open_path, tmp)
-        if kept:
-            tmp.replace(path)
-        else:
-            tmp.unlink()
-        open_path.unlink()
-    else:
-        kept = _complete_lines_end(open_path)
-        os.truncate(open_path, kept)
-        if kept:
-            open_path.replace(path)
-        else:
-            open_path.unlink()
-    return path if kept else None
-
-
-def _complete_lines_end(path: Path) -> int:
-    """The offset just past the last newline of a file (0 when it has none), found from the end."""
-    with path.open("rb") as stream:
-        end = stream.seek(0, os.SEEK_END)
-        while end > 0:
-            start = max(0, end - CHUNK)
-            stream.seek(start)
-            newline = stream.read(end - start).rfind(b"\n")
-            if newline >= 0:
-                return start + newline + 1
-            end = start
-    return 0
-
-
-def _gzip_complete_lines(source: Path, target: Path) -> int:
-    """Recompress to ``target`` the complete lines a cut gzip stream (a killed run's) inflates to; their size.
-
-    A stream found damaged stops there. (Deflate has no check before the trailer: damage inside the stream may
-    inflate to wrong bytes undetected. A killed run's file is cut, not damaged.)"""
-    kept = 0
-    with gzip.GzipFile(target, "wb", mtime=0) as out:
-        for line in complete_lines(source):
-            kept += out.write(line + b"\n")
-    return kept
 
 
 class ItemsSpool:
@@ -204,9 +149,13 @@ class ItemsSpool:
     def open_feed(self, uri: str) -> IO[bytes]:
         """A new, locked, unbuffered ``.open`` file for the feed ``uri``: each line reaches the OS as it is written."""
         path = self.path_for("items", uri)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        stream = WholeWritesFile(path.with_name(path.name + OPEN_SUFFIX), "xb")
-        fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stream = WholeWritesFile(path.with_name(path.name + OPEN_SUFFIX), "xb")
+            fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:  # counted as a failed line: its article is not recorded as done
+            report_write_failure(self.crawler, error)
+            raise
         self._unused.append((stream, path))
         return stream
 
@@ -223,8 +172,9 @@ class ItemsSpool:
             self.kept.add(path)
             raise
 
-    def write_manifest(self, uri: str, text: str) -> None:
-        """Write a manifest to ``s3://``, replacing the run's previous version; on failure keep it for the next run."""
+    def write_manifest(self, uri: str, text: str) -> bool:
+        """Write a manifest to ``s3://``, replacing the run's previous version; on failure keep it for the next run.
+        Whether it was uploaded."""
         path = self.path_for("manifests", uri)
         write_atomically(path, text.encode("utf-8"))
         try:
@@ -232,6 +182,8 @@ class ItemsSpool:
         except Exception as error:
             logger.error("items spool: manifest %s kept in %s (%s); the next run uploads it", uri, path, error)
             self.kept.add(path)
+            return False
+        return True
 
     def engine_stopped(self) -> None:
         """Remove the feed files no item was written to; count and report what this run left in the spool."""

@@ -124,8 +124,8 @@ class ManifestExtension:
         logging.getLogger().removeHandler(self.errors)
         stats = self.crawler.stats.get_stats()
         self.crawler.stats.set_value("newsvault/exit_code", monitors.exit_code(stats))
-        self.write("finished")
-        logging.getLogger(__name__).info("run manifest: %s", self.uri)
+        if self.write("finished"):
+            logging.getLogger(__name__).info("run manifest: %s", self.uri)
 
     def manifest(self, status: str) -> dict[str, Any]:
         """The manifest document as it stands."""
@@ -156,14 +156,15 @@ class ManifestExtension:
             "errors": self.errors.records,
         }
 
-    def write(self, status: str) -> None:
-        """Write the manifest to its URI."""
+    def write(self, status: str) -> bool:
+        """Write the manifest to its URI; whether it was stored (a failure is logged)."""
         text = json.dumps(self.manifest(status), indent=2, ensure_ascii=False, default=str) + "\n"
         target = local_path(self.uri)
-        if target is not None:
-            try:
-                write_atomically(target, text.encode("utf-8"))
-            except OSError as error:  # a full disk: one line, and the run's exit code stands
-                logging.getLogger(__name__).error("run manifest: could not write %s (%s)", target, error)
-        else:  # s3://: through the items spool, so a manifest S3 refused is uploaded by the next run
-            ItemsSpool.of(self.crawler).write_manifest(self.uri, text)
+        if target is None:  # s3://: through the items spool, so a manifest S3 refused is uploaded by the next run
+            return ItemsSpool.of(self.crawler).write_manifest(self.uri, text)
+        try:
+            write_atomically(target, text.encode("utf-8"))
+        except OSError as error:  # a full disk: one line, and the run's exit code stands
+            logging.getLogger(__name__).error("run manifest: could not write %s (%s)", target, error)
+            return False
+        return True

@@ -80,7 +80,9 @@ class Crawler:
 
 
 def read_items(path: Path) -> list[dict]:
-    """Items of a JSONL file (none if the run wrote no file)."""
+    """Items of a JSONL file, or of its ``.open`` file while a run writes it or after a kill (none if neither is)."""
+    open_path = path.with_name(path.name + ".open")
+    path = open_path if open_path.exists() else path
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

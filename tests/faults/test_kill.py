@@ -1,8 +1,11 @@
 """kill -9 at three points of a real crawl behind the replay, then a rerun: every article exactly once in total,
-no WARC corrupt (``warcio check``) and none orphaned (no ``.open`` file left after the rerun)."""
+no WARC corrupt (``warcio check``) and none orphaned (no ``.open`` file left after the rerun); a killed run's gzip
+feed made whole again by the rerun."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import signal
 import sqlite3
@@ -12,6 +15,7 @@ from collections import Counter
 
 import pytest
 
+from crawlers.delivery import complete_lines
 from tests.archive.conftest import WARCIO
 from tests.e2e.conftest import read_items
 
@@ -83,3 +87,30 @@ def test_an_article_a_killed_run_held_after_writing_its_line_is_not_emitted_agai
     assert second.returncode == 0, second.log[-3000:]
     assert "1 article(s) held by a killed run: 1 with their line written (recorded), 0 without" in second.log
     assert last["url"] not in second.fetched() and second.items == []
+
+
+def test_a_killed_runs_gzip_feed_is_made_whole_by_the_next_run(crawl, site):
+    """Killed, a gzip feed lacks its trailer, and strict readers (Python's gzip, pandas, DuckDB) refuse it; it keeps
+    its ``.open`` name, so no consumer takes it for a finished file. The rerun recompresses and renames it."""
+    proc, items_file = crawl.start("editions=en", **SLOW, ITEMS_GZIP="True")
+    feed = items_file.with_name(items_file.name + ".gz")
+    open_feed = feed.with_name(feed.name + ".open")
+    deadline = time.monotonic() + 40
+    while not open_feed.exists() or len(list(complete_lines(open_feed))) < 2:
+        assert proc.poll() is None, "the crawl ended before it could be killed"
+        assert time.monotonic() < deadline, "no items within 40 s"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert not feed.exists()
+    with pytest.raises(EOFError):
+        gzip.decompress(open_feed.read_bytes())
+
+    rerun = crawl("editions=en")
+    assert rerun.returncode == 0, rerun.log[-3000:]
+    assert f"{open_feed}, left by a killed run, finalized as {feed}" in rerun.log
+    killed = [json.loads(line) for line in gzip.decompress(feed.read_bytes()).splitlines()]
+    both = killed + rerun.items
+    assert len(killed) >= 2 and sorted(i["url"] for i in both) == sorted(site.expected_articles(("en",), "latest"))
+    assert set(Counter(i["id"] for i in both).values()) == {1}
+    assert not list((crawl.directory / "items").rglob("*.open"))

@@ -1,7 +1,8 @@
 """Storage faults: S3 down for a whole crawl (everything waits in the spool, the next crawl uploads it all), a
 full spool disk (a 2 MB tmpfs: a clear error, no partial record, finalized WARCs intact, a file that cannot be
-finalized released and repaired by the next run, every pointer handed out still valid) and a full items disk
-(whole JSONL lines only, and every article delivered once over that run and the next).
+finalized released and repaired by the next run, every pointer handed out still valid), a full items disk
+(whole JSONL lines only, and every article delivered once over that run and the next) and an items file that cannot
+be created (no article recorded as done).
 S3 answering 503 SlowDown is covered by ``tests/archive/test_s3.py::test_slowdown_burst_is_retried``."""
 
 from __future__ import annotations
@@ -157,6 +158,18 @@ def test_a_full_items_disk_stops_the_run_with_whole_lines_and_the_next_run_write
     both = written + second.items
     assert sorted(i["url"] for i in both) == sorted(site.expected_articles(("en",), "latest"))
     assert set(Counter(i["id"] for i in both).values()) == {1}
+
+
+def test_an_items_file_that_cannot_be_created_stops_the_run_and_the_next_run_writes_every_article(crawl, site):
+    """The feed's folder cannot be made (a file stands in its way): no article may count as delivered."""
+    (crawl.directory / "blocked").write_text("a file where the items folder should be")
+    first = crawl("editions=en", ITEMS_URI=str(crawl.directory / "blocked" / "items.jsonl"))
+    assert first.returncode == 5, first.log[-3000:]
+    assert "items: a line could not be written ([Errno 17] File exists" in first.log
+    assert "run manifest: could not write" in first.log and "INFO: run manifest:" not in first.log
+    second = crawl("editions=en")
+    assert second.returncode == 0, second.log[-3000:]
+    assert sorted(i["url"] for i in second.items) == sorted(site.expected_articles(("en",), "latest"))
 
 
 def test_a_full_warc_disk_leaves_unarchived_articles_for_the_next_run(small_disk, crawl, site):

@@ -5,18 +5,14 @@ S3 here is moto's in-process mock (unit tests); the crawls against moto's server
 from __future__ import annotations
 
 import fcntl
-import gzip
 import logging
-import os
 
 import boto3
 import pytest
 from moto import mock_aws
 from scrapy.utils.test import get_crawler
 
-from crawlers import delivery
-from pipelines import items_spool
-from pipelines.items_spool import ItemsSpool, repair, split_s3_uri
+from pipelines.items_spool import ItemsSpool, split_s3_uri
 
 LINES = [b'{"id": "a"}\n', b'{"id": "b"}\n', b'{"id": "c"}\n']
 
@@ -42,40 +38,6 @@ def test_keys_that_could_leave_the_spool_are_refused(uri):
 
 def test_a_plain_key_maps_under_its_bucket(tmp_path):
     assert split_s3_uri("s3://items/sputnik/all/2026-11-26/run.jsonl") == ("items", "sputnik/all/2026-11-26/run.jsonl")
-
-
-def test_repair_keeps_the_complete_lines_of_a_killed_feed(tmp_path):
-    open_path = tmp_path / "run.jsonl.open"
-    open_path.write_bytes(b"".join(LINES) + b'{"id": "d", "cut')
-    path = repair(open_path)
-    assert path == tmp_path / "run.jsonl" and path.read_bytes() == b"".join(LINES) and not open_path.exists()
-
-
-def test_repair_of_a_cut_gzip_feed_keeps_what_decompresses(tmp_path):
-    lines = b"".join(b'{"id": "%d", "body": "%s"}\n' % (n, os.urandom(50).hex().encode()) for n in range(2000))
-    whole = gzip.compress(lines, mtime=0)
-    open_path = tmp_path / "run.jsonl.gz.open"
-    open_path.write_bytes(whole[: len(whole) // 2])  # the stream stops mid-way, as after a kill -9
-    text = gzip.decompress(repair(open_path).read_bytes())
-    assert len(text) > len(lines) // 3 and text.endswith(b"\n") and lines.startswith(text)
-
-
-def test_repair_reads_big_feeds_in_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(items_spool, "CHUNK", 5)  # lines span several chunks: plain ones read from the end,
-    monkeypatch.setattr(delivery, "CHUNK", 5)  # gzip ones inflated as they are read
-    open_path = tmp_path / "run.jsonl.open"
-    open_path.write_bytes(b"".join(LINES) + b'{"id": "d", "this line was cut')
-    assert repair(open_path).read_bytes() == b"".join(LINES)
-    whole = gzip.compress(b"".join(LINES) * 50, mtime=0)
-    open_path = tmp_path / "run.jsonl.gz.open"
-    open_path.write_bytes(whole[: len(whole) - 8])
-    assert gzip.decompress(repair(open_path).read_bytes()) == b"".join(LINES) * 50  # all but the trailer was there
-
-
-def test_repair_removes_a_feed_without_a_complete_line(tmp_path):
-    open_path = tmp_path / "run.jsonl.open"
-    open_path.write_bytes(b'{"id": "a", "cut')
-    assert repair(open_path) is None and not list(tmp_path.iterdir())
 
 
 @pytest.fixture
