@@ -4,7 +4,7 @@ a ``kill -9``: what to do with the articles a killed run held.
 :class:`DeliveryCheck` says whether an item was delivered whole (its JSONL line and, when archiving, its capture).
 
 Before the feed exporter writes an article's line, the spider *holds* the article in the incremental state
-(:meth:`crawlers.state.SqliteState.hold`, with the local files the feeds are writing); recording its outcome releases
+(:meth:`crawlers.state.StateStore.hold`, with the local files the feeds are writing); recording its outcome releases
 it. A kill between the line and the record leaves it held. The next run, before anything else, *settles* each held
 article from those files: its line is there, so it is recorded as done; or it is not, so it is released and
 fetched again. Without this, such an article was emitted twice.
@@ -22,7 +22,7 @@ import orjson
 from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FeedExporter
 
-from crawlers.state import SqliteState
+from crawlers.state import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _inflate(inflater: Any, data: bytes) -> tuple[bytes, Any]:
     return out, inflater
 
 
-def settle(state: SqliteState) -> tuple[int, int]:
+def settle(state: StateStore) -> tuple[int, int]:
     """Record as done every held article whose line is in its feed files, release the others; (recorded, released)."""
     recorded = released = 0
     ids: dict[str, set[str]] = {}

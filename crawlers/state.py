@@ -12,13 +12,17 @@ distributed crawls (``REDIS_URL``); :func:`open_state` chooses by ``STATE_BACKEN
 
 from __future__ import annotations
 
+import json
+import socket
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from redis import Redis
+from redis import Redis, RedisError
 from scrapy.settings import BaseSettings
 
 # Counted by the spider when the state cannot record an outcome (SQLite's disk full); a storage failure (exit 5).
@@ -64,7 +68,16 @@ class StateStore(Protocol):
         """The record for ``key``, if any."""
 
     def record(self, key: str, url: str, version: datetime | None, *, emitted: bool) -> None:
-        """Store the final outcome for ``key`` at ``version`` (never lowering a stored version)."""
+        """Store the final outcome for ``key`` at ``version`` (never lowering a stored version); releases its hold."""
+
+    def hold(self, key: str, url: str, version: datetime | None, feeds: list[str]) -> None:
+        """Note, before its line is written to ``feeds`` (local files), that ``key`` is being delivered."""
+
+    def held(self) -> list[tuple[str, str, datetime | None, list[str]]]:
+        """(key, url, version, feed files) of every article still held (by this machine, for Redis)."""
+
+    def release(self, key: str) -> None:
+        """Forget that ``key`` was held: its article was not delivered whole and will be fetched again."""
 
     def close(self) -> None:
         """Release the backend."""
@@ -168,8 +181,9 @@ class SqliteState:
         return str(self.path)
 
 
-# KEYS: the record, the discovered-versions hash. ARGV: version ('' for none), emitted (0/1), updated_at, url,
-# TTL (s), article key. Keeps the newest of the stored, the discovered and the given version.
+# KEYS: the record, the discovered-versions hash, this machine's held hash. ARGV: version ('' for none), emitted
+# (0/1), updated_at, url, TTL (s), article key. Keeps the newest of the stored, the discovered and the given
+# version, and releases the article's hold.
 _RECORD_SCRIPT = """
 local version = ARGV[1]
 local function newest(other)
@@ -179,6 +193,7 @@ local old = redis.call('GET', KEYS[1])
 if old then newest(string.match(old, '^([^\t]*)')) end
 newest(redis.call('HGET', KEYS[2], ARGV[6]))
 redis.call('HDEL', KEYS[2], ARGV[6])
+redis.call('HDEL', KEYS[3], ARGV[6])
 redis.call('SET', KEYS[1], version .. '\t' .. ARGV[2] .. '\t' .. ARGV[3] .. '\t' .. ARGV[4], 'EX', ARGV[5])
 """
 # KEYS: the discovered-versions hash, the article's record. ARGV: article key, version, TTL (s).
@@ -213,13 +228,18 @@ class RedisState:
     Workers share discovery: the worker that records an article may not be the one that found its newest date.
     :meth:`discover` keeps the newest date seen per article in one hash (``{prefix}discovered``, entries removed
     when recorded), and :meth:`record` stores at least that version.
+
+    Holds live in one hash per machine (``{prefix}held:{holder}``, the host name by default): the feed files they
+    name are that machine's, so a worker settles only its own machine's holds when it starts. A Redis error while
+    writing is a :class:`StateWriteError`, as a full disk is for SQLite.
     """
 
-    def __init__(self, client: Redis, prefix: str, ttl: int):
+    def __init__(self, client: Redis, prefix: str, ttl: int, holder: str | None = None):
         self.client = client
         self.prefix = prefix
         self.ttl = ttl
         self.discovered_key = prefix.rstrip(":") + ":discovered"
+        self.held_key = f"{prefix.rstrip(':')}:held:{holder or socket.gethostname()}"
         self._record = client.register_script(_RECORD_SCRIPT)
         self._discover = client.register_script(_DISCOVER_SCRIPT)
 
@@ -235,7 +255,33 @@ class RedisState:
         """Store the final outcome for ``key`` at ``version`` in one script; a stored version never decreases."""
         now = version_key(datetime.now(UTC))
         args = [version_key(version) or "", int(emitted), now, url, self.ttl, key]
-        self._record(keys=[self.prefix + key, self.discovered_key], args=args)
+        with self._failures_as_write_errors():
+            self._record(keys=[self.prefix + key, self.discovered_key, self.held_key], args=args)
+
+    def hold(self, key: str, url: str, version: datetime | None, feeds: list[str]) -> None:
+        """Note, before its line is written to ``feeds``, that ``key`` is being delivered (see SqliteState.hold)."""
+        entry = json.dumps([url, version_key(version), feeds])
+        with self._failures_as_write_errors():
+            self.client.pipeline().hset(self.held_key, key, entry).expire(self.held_key, self.ttl).execute()
+
+    def held(self) -> list[tuple[str, str, datetime | None, list[str]]]:
+        """(key, url, version, feed files) of every article this machine's killed workers left held."""
+        with self._failures_as_write_errors():  # at start, before anything else: Redis down stops nothing here
+            entries = self.client.hgetall(self.held_key).items()
+        rows = sorted((key.decode(), *json.loads(value)) for key, value in entries)
+        return [(key, url, version_from_key(v), feeds) for key, url, v, feeds in rows]
+
+    def release(self, key: str) -> None:
+        """Forget that ``key`` was held: its article was not delivered whole and will be fetched again."""
+        with self._failures_as_write_errors():
+            self.client.hdel(self.held_key, key)
+
+    @contextmanager
+    def _failures_as_write_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except RedisError as error:
+            raise StateWriteError(f"{self}: {error}") from error
 
     def discover(self, key: str, version: datetime) -> None:
         """Note that discovery reported ``version`` for ``key``: raises the record's version when its capture is

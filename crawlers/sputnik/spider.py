@@ -31,7 +31,6 @@ from crawlers.sputnik import pages, urls
 from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
 from crawlers.state import (
     STATE_WRITE_FAILURES_STAT,
-    SqliteState,
     StateStore,
     StateWriteError,
     needs_fetch,
@@ -94,8 +93,10 @@ class SputnikSpider(scrapy.Spider):
             return
         self.state = open_state(self.settings, self.name)
         logger.info("Incremental state: %s", self.state)
-        if isinstance(self.state, SqliteState):  # distributed crawls (Redis) hold nothing
+        try:
             delivery.settle(self.state)
+        except StateWriteError as error:  # Redis down: the crawl's own Redis checks report it
+            logger.error("state: the articles a killed run held could not be settled (%s)", error)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Yield the discovery (or article) requests of the plan."""
@@ -247,8 +248,8 @@ class SputnikSpider(scrapy.Spider):
         return max((v for v in (discovered, parse_date(modified)) if v), default=None)
 
     def _holding_key(self, response: Response) -> str | None:
-        """The state key of the response's article when its delivery is held (SQLite state only), else None."""
-        return response.meta.get("state_key") if isinstance(self.state, SqliteState) else None
+        """The state key of the response's article when there is a state to hold its delivery in, else None."""
+        return response.meta.get("state_key") if self.state is not None else None
 
     def _hold(self, item, response: Response) -> None:
         """Before the feed exporter writes the item's line: hold its article, naming the files being written."""

@@ -1,13 +1,20 @@
-"""RedisState against a real redis-server; the add-on changes nothing without REDIS_URL."""
+"""RedisState against a real redis-server (records, discovery, per-machine holds, errors); the add-on changes
+nothing without REDIS_URL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from scrapy.settings import Settings
 
+from crawlers.delivery import settle
 from crawlers.distributed import DistributedAddon
-from crawlers.state import RedisState, SqliteState, needs_fetch, open_state
+from crawlers.state import RedisState, SqliteState, StateWriteError, needs_fetch, open_state
+from replay.server import free_port
 
 OLD, NEW = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -61,3 +68,39 @@ def test_with_redis_url_scheduler_and_state_move_to_redis(redis_server):
     DistributedAddon().update_settings(settings)
     assert settings["SCHEDULER"] == "crawlers.distributed.RedisScheduler" and settings.getbool("SCHEDULER_PERSIST")
     assert isinstance(open_state(settings, "sputnik"), RedisState)
+
+
+def test_holds_are_per_machine_and_a_record_releases_its_hold(redis_server):
+    here = RedisState(redis_server.client(), "nv:test:state:", ttl=1000, holder="worker-a")
+    there = RedisState(redis_server.client(), "nv:test:state:", ttl=1000, holder="worker-b")
+    here.hold("sputnik:en:4", "https://sputnikglobe.com/d-4.html", NEW, ["/data/items/run.jsonl.open"])
+    here.hold("sputnik:en:5", "https://sputnikglobe.com/e-5.html", None, [])
+    there.hold("sputnik:en:6", "https://sputnikglobe.com/f-6.html", OLD, ["/elsewhere.jsonl"])
+    assert here.held() == [
+        ("sputnik:en:4", "https://sputnikglobe.com/d-4.html", NEW, ["/data/items/run.jsonl.open"]),
+        ("sputnik:en:5", "https://sputnikglobe.com/e-5.html", None, []),
+    ]
+    here.record("sputnik:en:4", "https://sputnikglobe.com/d-4.html", NEW, emitted=True)
+    here.release("sputnik:en:5")
+    assert here.held() == [] and [key for key, *_ in there.held()] == ["sputnik:en:6"]
+    assert 0 < redis_server.client().ttl(there.held_key) <= 1000
+
+
+def test_settle_records_a_held_article_whose_line_is_in_its_feed_and_releases_the_other(redis_server, tmp_path):
+    state = RedisState(redis_server.client(), "nv:test:state:", ttl=1000, holder="worker-a")
+    feed = tmp_path / "run.jsonl.open"
+    feed.write_text('{"id": "sputnik:en:7"}\n{"id": "sputnik:en:8", "cut')  # as a kill left it
+    state.hold("sputnik:en:7", "https://sputnikglobe.com/g-7.html", NEW, [str(feed)])
+    state.hold("sputnik:en:8", "https://sputnikglobe.com/h-8.html", NEW, [str(feed)])
+    assert settle(state) == (1, 1) and state.held() == []
+    assert state.get("sputnik:en:7").emitted and state.get("sputnik:en:8") is None
+
+
+def test_redis_errors_are_state_write_errors():
+    client = Redis(port=free_port(), socket_timeout=1, retry=Retry(NoBackoff(), 0))  # nothing listens; no retries
+    state = RedisState(client, "nv:test:state:", ttl=1000)
+    with pytest.raises(StateWriteError, match="Connection refused"):
+        state.record("sputnik:en:9", "https://sputnikglobe.com/i-9.html", NEW, emitted=True)
+    for call in (lambda: state.hold("k", "u", None, []), state.held, lambda: state.release("k")):
+        with pytest.raises(StateWriteError):
+            call()

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from crawlers.state import RedisState, version_from_key
 from tests.e2e.conftest import read_items
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
@@ -119,3 +120,22 @@ def test_redis_restart_mid_crawl_fails_loudly_and_the_next_run_recovers(crawl, r
     assert wait_all(rerun) == [0], logs(crawl)[-3000:]
     delivered = {i["url"] for _, f in workers + rerun for i in read_items(f)}
     assert delivered == site.expected_articles(EDITIONS, "latest")
+
+
+def test_an_article_a_killed_worker_held_after_writing_its_line_is_not_emitted_again(crawl, redis_server, site):
+    """Redis as a kill between a worker's line and its record leaves it (made by hand, so that it is certain): the
+    article held by this machine, with no record. The next worker here finds its line, records it, and skips it."""
+    first = start_workers(crawl, redis_server, 1)
+    assert wait_all(first) == [0], logs(crawl)[-3000:]
+    ((_, feed),) = first
+    last = read_items(feed)[-1]
+    state = RedisState(redis_server.client(), "newsvault:sputnik:state:", ttl=1000)  # this machine's holds
+    version = version_from_key(state.get(last["id"]).version)
+    redis_server.client().delete(f"newsvault:sputnik:state:{last['id']}")
+    state.hold(last["id"], last["url"], version, [f"{feed}.open"])  # the name it had while being written
+
+    second = start_workers(crawl, redis_server, 1)
+    assert wait_all(second) == [0], logs(crawl)[-3000:]
+    assert "1 article(s) held by a killed run: 1 with their line written (recorded), 0 without" in logs(crawl)
+    assert [i["url"] for _, f in second for i in read_items(f)] == [] and state.held() == []
+    assert state.get(last["id"]).emitted
