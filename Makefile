@@ -55,7 +55,7 @@ bench-full: install ## the full figures of docs/benchmarks.md (5,000-page throug
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/reextract.py
 	$(BIN)/python bench/warc_writer.py
-	$(BIN)/python bench/throughput.py --pages 5000
+	$(BIN)/python bench/throughput.py --pages 5000 --breakdown
 	$(BIN)/python bench/memory.py --pages 50000
 	$(BIN)/python bench/distributed.py --pages 2000
 

@@ -11,6 +11,10 @@ of the same article pages (``bench/site.py``), each wall clock from process star
 
 The Scrapy runs share ``bench.crawls.CRAWL_SETTINGS`` (concurrency 16, no autothrottle). Targets: (2) >= 0.7 x (1);
 (3) and (4) >= 1.0 x (5). Everything is written under ``--work`` (default: a fresh folder in ./data/bench/).
+
+``--breakdown`` adds one run of the pipeline without archiving (``ARCHIVE_ENABLED=False``: fetch, extraction, JSONL,
+state) and prints where the CPU per page goes, and the ratio to plain Scrapy that the pipeline's CPU per page would
+allow if it were spread perfectly over every core of the machine (the server's CPU ignored).
 """
 
 from __future__ import annotations
@@ -100,12 +104,40 @@ def scrapy_runs(env: dict[str, str], work: Path, full: Path, halves: list[Path],
     return plain, one, two
 
 
+def breakdown_run(env: dict[str, str], work: Path, urls: Path, pages: int) -> Run:
+    """The pipeline in one process without archiving (fetch, extraction, JSONL, state, manifest)."""
+    folder = work / "unarchived"
+    folder.mkdir(parents=True)
+    command = pipeline_command(urls, folder, {"ARCHIVE_ENABLED": "False"})
+    run = run_together("pipeline without archiving, 1 process", [(command, crawl_env(env), folder)])
+    print(run.describe())
+    check_pipeline(run, pages)
+    return run
+
+
+def print_breakdown(plain: Run, unarchived: Run, full: Run) -> None:
+    """CPU per page by stage, and the best ratio to plain Scrapy that the full pipeline's CPU allows."""
+    cores = os.cpu_count() or 1
+    print("where the pipeline's CPU per page goes (ms, differences between runs):")
+    print(
+        f"  fetching (plain Scrapy) {plain.cpu_ms:.2f}; extraction, validation, JSONL and state "
+        f"{unarchived.cpu_ms - plain.cpu_ms:.2f}; archiving (WARC records, digests, gzip, CDXJ) "
+        f"{full.cpu_ms - unarchived.cpu_ms:.2f}; total {full.cpu_ms:.2f}"
+    )
+    ceiling = (1000 / plain.rate) / (full.cpu_ms / cores)
+    print(
+        f"  ceiling with its CPU spread perfectly over {cores} cores: {ceiling:.2f}x plain Scrapy (measured "
+        f"{full.rate / plain.rate:.2f}x); without archiving it runs at {unarchived.rate / plain.rate:.2f}x"
+    )
+
+
 def main() -> None:
     """Generate the site, serve it, run the four measurements and print figures and ratios."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--work", type=Path, default=None, help="output folder (default: new one in ./data/bench)")
     parser.add_argument("--keep", action="store_true", help="keep the site, WARCs and items afterwards")
+    parser.add_argument("--breakdown", action="store_true", help="also run the pipeline without archiving")
     args = parser.parse_args()
     (REPO / "data" / "bench").mkdir(parents=True, exist_ok=True)
     work = (args.work or Path(tempfile.mkdtemp(prefix="throughput-", dir=REPO / "data" / "bench"))).resolve()
@@ -120,6 +152,7 @@ def main() -> None:
             size = sum(f.stat().st_size for f in (work / "site" / "a").iterdir()) / args.pages / 1024
             print(f"{args.pages} article pages of {size:.0f} KB on average, nginx on {server.proxy}")
             plain, one, two = scrapy_runs(server.env(), work, full, halves, args.pages)
+            unarchived = breakdown_run(server.env(), work, full, args.pages) if args.breakdown else None
             shared = redis_workers_crawl(server, full, work / "redis-workers", 2)
             print(shared.describe())
             check_pipeline(shared, args.pages)
@@ -136,6 +169,8 @@ def main() -> None:
     print(f"full pipeline 1 process / wget --warc-file: {one.rate / wget.rate:.2f}x (no target)")
     print("CPU per page, less sensitive to other load on the machine (ms, the server's CPU not included):")
     print("  " + ", ".join(f"{run.label} {run.cpu_ms:.1f}" for run in (plain, one, two, shared, wget)))
+    if unarchived is not None:
+        print_breakdown(plain, unarchived, one)
 
 
 if __name__ == "__main__":
