@@ -73,13 +73,22 @@ class DeliveryCheck:
 def feed_ids(path: Path) -> set[str]:
     """The ``id`` of every complete line of a JSONL feed (plain, or gzip cut short by a kill); none if it is gone.
 
-    A ``NAME.open`` file already finalized (renamed to ``NAME``) is read under its final name."""
+    A ``NAME.open`` file already finalized (renamed to ``NAME``) is read under its final name. A line that is not a
+    JSON object with an ``id`` (a damaged file) names no article."""
     for candidate in (path, path.with_name(path.name.removesuffix(".open"))):
         try:
-            return {orjson.loads(line)["id"] for line in complete_lines(candidate) if line.strip()}
+            return {article for line in complete_lines(candidate) if (article := _line_id(line))}
         except FileNotFoundError:
             continue
     return set()
+
+
+def _line_id(line: bytes) -> str | None:
+    try:
+        article = orjson.loads(line).get("id") if line.strip() else None
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return article if isinstance(article, str) else None
 
 
 def complete_lines(path: Path) -> Iterator[bytes]:

@@ -108,14 +108,17 @@ class FlushingFileFeedStorage(FileFeedStorage):
         open_path = path.with_name(path.name + OPEN_SUFFIX) if self.staged else path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            if (
-                self.staged and open_path.exists()
-            ):  # its killed run's leftover was finalized at start, so a live run writes it
+            if self.staged and open_path.exists():  # a killed run's was finalized at start: a live run writes it
                 raise FileExistsError(f"{open_path} exists: another run is writing this feed (give each its own URI)")
             if self.staged and "a" in self.write_mode and path.exists():
                 path.replace(open_path)
             stream = WholeWritesFile(str(open_path), self.write_mode)
-            fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if self.staged:
+                try:
+                    fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    stream.close()
+                    raise
         except OSError as error:
             report_write_failure(self.crawler, error)
             raise

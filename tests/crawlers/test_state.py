@@ -114,16 +114,20 @@ def test_the_spider_counts_unrecorded_outcomes_and_logs_once(tmp_path, caplog):
 def test_settle_records_held_articles_whose_line_was_written_and_releases_the_others(tmp_path, caplog):
     state = SqliteState(tmp_path / "s.sqlite")
     plain, cut_gzip = tmp_path / "run.jsonl", tmp_path / "other.jsonl.gz.open"
-    plain.write_bytes(b'{"id":"sputnik:en:1","headline":"a"}\n{"id":"sputnik:en:9","head')  # the last line cut
+    damaged = b"\x00\x07garbage\n[1]\n"  # lines that are no article (a damaged disk): skipped
+    plain.write_bytes(b'{"id":"sputnik:en:1","headline":"a"}\n' + damaged + b'{"id":"sputnik:en:9","head')  # cut
     lines = (b'{"id":"sputnik:en:2","pad":"%s"}\n' % os.urandom(40).hex().encode() for _ in range(500))
     whole = gzip.compress(b"".join(lines), mtime=0)
     cut_gzip.write_bytes(whole[: len(whole) // 2])  # as a killed run's gzip feed: no trailer
-    for n, feeds in ((1, [plain]), (2, [plain, cut_gzip]), (3, [plain]), (9, [plain]), (4, [tmp_path / "gone"])):
+    (tmp_path / "renamed.jsonl").write_bytes(b'{"id":"sputnik:en:5"}\n')  # held as .open, since finalized
+    held = ((1, [plain]), (2, [plain, cut_gzip]), (3, [plain]), (9, [plain]), (4, [tmp_path / "gone"]))
+    for n, feeds in (*held, (5, [tmp_path / "renamed.jsonl.open"])):
         state.hold(f"sputnik:en:{n}", f"https://h/{n}.html", T0, [str(f) for f in feeds])
     with caplog.at_level(logging.INFO):
-        assert settle(state) == (2, 3)
-    assert "5 article(s) held by a killed run: 2 with their line written (recorded), 3 without" in caplog.text
+        assert settle(state) == (3, 3)
+    assert "6 article(s) held by a killed run: 3 with their line written (recorded), 3 without" in caplog.text
     assert state.held() == [] and state.get("sputnik:en:1").emitted and state.get("sputnik:en:2").version
+    assert state.get("sputnik:en:5").emitted
     assert not needs_fetch(state, "sputnik:en:2", T0) and needs_fetch(state, "sputnik:en:3", None)
     assert needs_fetch(state, "sputnik:en:9", None)  # its line was cut: not delivered
 
