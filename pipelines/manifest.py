@@ -77,6 +77,7 @@ def counts(stats: dict[str, Any]) -> dict[str, Any]:
         "newsvault": under("newsvault/"),  # discovery, pages, refused targets, offsite, state, backoff
         "archive": {k: v for k, v in sorted(stats.items()) if k.startswith("archive/") and k != "archive/files"},
         "itemsSpool": under("items/files_"),  # s3:// items: recovered from earlier runs, repaired, still spooled
+        "itemsRepaired": stats.get("items/feeds_repaired", 0),  # local feed files of killed runs, finalized at start
     }
 
 

@@ -114,3 +114,5 @@ def test_a_killed_runs_gzip_feed_is_made_whole_by_the_next_run(crawl, site):
     assert len(killed) >= 2 and sorted(i["url"] for i in both) == sorted(site.expected_articles(("en",), "latest"))
     assert set(Counter(i["id"] for i in both).values()) == {1}
     assert not list((crawl.directory / "items").rglob("*.open"))
+    manifests = sorted((crawl.directory / "items").glob("*.manifest.json"), key=lambda p: p.stat().st_mtime)
+    assert json.loads(manifests[-1].read_text())["counts"]["itemsRepaired"] == 1
