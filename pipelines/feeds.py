@@ -34,7 +34,7 @@ _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
 PIPELINES = {"pipelines.dedupe.DedupePipeline": 200, "pipelines.validate.ValidatePipeline": 900}
 EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-    "pipelines.feed_files.KilledFeedRepair": 800,
+    "pipelines.feed_repair.KilledFeedRepair": 800,
     "pipelines.items_spool.ItemsSpool": 900,  # before the manifest: its engine_stopped counts what stays spooled
     "pipelines.manifest.ManifestExtension": 1000,
 }

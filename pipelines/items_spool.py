@@ -28,7 +28,8 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
-from pipelines.feed_files import WholeWritesFile, repair, report_write_failure
+from pipelines.feed_files import WholeWritesFile, report_write_failure
+from pipelines.feed_repair import repair
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
-"""Local JSON-lines feed files: written as ``NAME.open`` (locked) until stored, a killed run's file finalized by the
-next run (complete lines kept, gzip recompressed), a file that cannot be opened counted as a failed line."""
+"""Local JSON-lines feed files (``pipelines.feed_files``, ``pipelines.feed_repair``): written as ``NAME.open`` (locked)
+until stored, a killed run's file finalized by the next run (complete lines kept, gzip recompressed), a file that
+cannot be opened counted as a failed line."""
 
 from __future__ import annotations
 
@@ -16,15 +17,9 @@ from scrapy.utils.test import get_crawler
 from archive.writer import is_locked
 from crawlers import delivery
 from crawlers.delivery import WRITE_FAILURES_STAT, complete_lines
-from pipelines import feed_files
-from pipelines.feed_files import (
-    ITEMS_FORMAT,
-    REPAIRED_STAT,
-    FlushingFileFeedStorage,
-    KilledFeedRepair,
-    killed_feed_patterns,
-    repair,
-)
+from pipelines import feed_repair
+from pipelines.feed_files import ITEMS_FORMAT, FlushingFileFeedStorage
+from pipelines.feed_repair import REPAIRED_STAT, KilledFeedRepair, killed_feed_patterns, repair
 
 LINES = [b'{"id": "a"}\n', b'{"id": "b"}\n', b'{"id": "c"}\n']
 JSONL = {"format": ITEMS_FORMAT}
@@ -47,7 +42,7 @@ def test_repair_of_a_cut_gzip_feed_keeps_what_decompresses(tmp_path):
 
 
 def test_repair_reads_big_feeds_in_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(feed_files, "CHUNK", 5)  # lines span several chunks: plain ones read from the end,
+    monkeypatch.setattr(feed_repair, "CHUNK", 5)  # lines span several chunks: plain ones read from the end,
     monkeypatch.setattr(delivery, "CHUNK", 5)  # gzip ones inflated as they are read
     open_path = tmp_path / "run.jsonl.open"
     open_path.write_bytes(b"".join(LINES) + b'{"id": "d", "this line was cut')
