@@ -95,6 +95,17 @@ def test_appending_to_a_feed_keeps_its_earlier_lines_in_the_open_file(tmp_path):
     stream.close()
 
 
+def test_overwriting_a_feed_keeps_the_old_file_until_the_new_one_is_stored(tmp_path):
+    path = tmp_path / "run.jsonl"
+    path.write_bytes(LINES[0])
+    feed = storage(path, overwrite=True)  # scrapy crawl -O
+    stream = feed.open(None)
+    stream.write(LINES[1])
+    assert path.read_bytes() == LINES[0]  # a consumer still reads the previous, complete file
+    feed.store(stream)
+    assert path.read_bytes() == LINES[1] and not list(tmp_path.glob("*.open"))
+
+
 def test_other_formats_are_written_in_place(tmp_path):
     path = tmp_path / "run.json"
     feed = FlushingFileFeedStorage(str(path), feed_options={"format": "json"})
