@@ -13,6 +13,7 @@ fetched again. Without this, such an article was emitted twice.
 from __future__ import annotations
 
 import logging
+import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,9 +65,9 @@ class DeliveryCheck:
         files = []
         for slot in self._exporter.slots if self._exporter else ():
             stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
-            name = getattr(stream, "name", None)
-            if isinstance(name, str):
-                files.append(name)
+            name = getattr(stream, "name", None)  # a str or a Path; an int for a file opened from a descriptor
+            if isinstance(name, str | os.PathLike):
+                files.append(os.fspath(name))
         return files
 
 

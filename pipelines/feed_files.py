@@ -104,13 +104,7 @@ class FlushingFileFeedStorage(FileFeedStorage):
                 raise FileExistsError(f"{open_path} exists: another run is writing this feed (give each its own URI)")
             if self.staged and "a" in self.write_mode and path.exists():
                 path.replace(open_path)
-            stream = WholeWritesFile(str(open_path), self.write_mode)
-            if self.staged:
-                try:
-                    fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    stream.close()
-                    raise
+            stream = open_locked(open_path, self.write_mode) if self.staged else WholeWritesFile(path, self.write_mode)
         except OSError as error:
             report_write_failure(self.crawler, error)
             raise
@@ -121,6 +115,18 @@ class FlushingFileFeedStorage(FileFeedStorage):
         file.close()
         if self.staged:
             Path(file.name).replace(self.path)
+
+
+def open_locked(path: Path, mode: str) -> WholeWritesFile:
+    """``path`` opened unbuffered (:class:`WholeWritesFile`) and locked for this process (``flock``): a live run's
+    ``.open`` file, which no repair touches."""
+    stream = WholeWritesFile(path, mode)
+    try:
+        fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        stream.close()
+        raise
+    return stream
 
 
 def report_write_failure(crawler: Crawler | None, error: OSError) -> None:

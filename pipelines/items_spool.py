@@ -14,7 +14,6 @@ object when uploaded, since a manifest is rewritten as its run ends.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 from pathlib import Path
 from typing import IO, Any
@@ -28,7 +27,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
-from pipelines.feed_files import WholeWritesFile, report_write_failure
+from pipelines.feed_files import open_locked, report_write_failure
 from pipelines.feed_repair import repair
 
 logger = logging.getLogger(__name__)
@@ -152,8 +151,7 @@ class ItemsSpool:
         path = self.path_for("items", uri)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            stream = WholeWritesFile(path.with_name(path.name + OPEN_SUFFIX), "xb")
-            fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            stream = open_locked(path.with_name(path.name + OPEN_SUFFIX), "xb")
         except OSError as error:  # counted as a failed line: its article is not recorded as done
             report_write_failure(self.crawler, error)
             raise

@@ -12,13 +12,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from scrapy.extensions.feedexport import FeedExporter
 from scrapy.utils.test import get_crawler
 
 from archive.writer import is_locked
 from crawlers import delivery
-from crawlers.delivery import WRITE_FAILURES_STAT, complete_lines
+from crawlers.delivery import WRITE_FAILURES_STAT, DeliveryCheck, complete_lines
 from pipelines import feed_repair
-from pipelines.feed_files import ITEMS_FORMAT, FlushingFileFeedStorage
+from pipelines.feed_files import ITEMS_FORMAT, FlushingFileFeedStorage, open_locked
 from pipelines.feed_repair import REPAIRED_STAT, KilledFeedRepair, killed_feed_patterns, repair
 
 LINES = [b'{"id": "a"}\n', b'{"id": "b"}\n', b'{"id": "c"}\n']
@@ -104,6 +105,21 @@ def test_overwriting_a_feed_keeps_the_old_file_until_the_new_one_is_stored(tmp_p
     assert path.read_bytes() == LINES[0]  # a consumer still reads the previous, complete file
     feed.store(stream)
     assert path.read_bytes() == LINES[1] and not list(tmp_path.glob("*.open"))
+
+
+def test_the_files_being_written_are_named_for_holds_whatever_opened_them(tmp_path):
+    """A hold names the files its article's line goes to; a feed file the items spool opened (a ``Path`` name) was
+    left out, so a killed run's ``s3://`` articles were all fetched and emitted again."""
+    local = storage(tmp_path / "a.jsonl").open(None)
+    (tmp_path / "spool").mkdir()
+    spooled = open_locked(tmp_path / "spool" / "b.jsonl.gz.open", "xb")  # as ItemsSpool.open_feed opens it
+    exporter = object.__new__(FeedExporter)
+    exporter.slots = [SimpleNamespace(file=local), SimpleNamespace(file=SimpleNamespace(file=spooled))]  # gzip: .file
+    crawler = SimpleNamespace(extensions=SimpleNamespace(middlewares=[exporter]))
+    expected = [str(tmp_path / "a.jsonl.open"), str(tmp_path / "spool" / "b.jsonl.gz.open")]
+    assert DeliveryCheck(crawler).feed_files() == expected
+    local.close()
+    spooled.close()
 
 
 def test_other_formats_are_written_in_place(tmp_path):
