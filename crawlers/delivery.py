@@ -64,8 +64,11 @@ class DeliveryCheck:
             self._exporter = found[0] if found else False
         files = []
         for slot in self._exporter.slots if self._exporter else ():
-            stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
-            name = getattr(stream, "name", None)  # a str or a Path; an int for a file opened from a descriptor
+            if slot.file is None:  # opened at its first item, by the exporter's handler, right after the hold
+                name = slot.storage.open_path() if hasattr(slot.storage, "open_path") else None
+            else:
+                stream = getattr(slot.file, "file", slot.file)  # under gzip post-processing, the file it writes to
+                name = getattr(stream, "name", None)  # a str or a Path; an int for a file opened from a descriptor
             if isinstance(name, str | os.PathLike):
                 files.append(os.fspath(name))
         return files

@@ -230,7 +230,9 @@ class RedisState:
     when recorded), and :meth:`record` stores at least that version.
 
     Holds live in one hash per machine (``{prefix}held:{holder}``, the host name by default): the feed files they
-    name are that machine's, so a worker settles only its own machine's holds when it starts. A Redis error while
+    name are that machine's, so a worker settles only its own machine's holds when it starts. Workers side by side
+    on one machine each need their own ``holder`` (``STATE_REDIS_HOLDER``), or one starting would settle another's
+    live holds. A Redis error while
     writing is a :class:`StateWriteError`, as a full disk is for SQLite.
     """
 
@@ -302,7 +304,8 @@ def open_state(settings: BaseSettings, spider: str) -> StateStore:
     if backend == "redis":
         prefix = settings.get("STATE_REDIS_PREFIX", "newsvault:{spider}:state:").format(spider=spider)
         ttl = settings.getint("STATE_REDIS_TTL", 180 * 86400)
-        return RedisState(Redis.from_url(settings["REDIS_URL"]), prefix, ttl)
+        holder = settings.get("STATE_REDIS_HOLDER") or None
+        return RedisState(Redis.from_url(settings["REDIS_URL"]), prefix, ttl, holder)
     if backend != "sqlite":
         raise ValueError(f"STATE_BACKEND={backend!r}: expected sqlite or redis")
     return SqliteState(settings.get("STATE_PATH", "./data/state/{spider}.sqlite").format(spider=spider))

@@ -96,8 +96,7 @@ class FlushingFileFeedStorage(FileFeedStorage):
 
     def open(self, spider: Spider) -> IO[bytes]:
         """Create the parent folder; open ``NAME.open`` unbuffered and lock it (one writer per feed file)."""
-        path = Path(self.path)
-        open_path = path.with_name(path.name + OPEN_SUFFIX) if self.staged else path
+        path, open_path = Path(self.path), Path(self.open_path())
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if self.staged and open_path.exists():  # a killed run's was finalized at start: a live run writes it
@@ -109,6 +108,10 @@ class FlushingFileFeedStorage(FileFeedStorage):
             report_write_failure(self.crawler, error)
             raise
         return stream
+
+    def open_path(self) -> str:
+        """The file :meth:`open` writes (named in the article holds before it is opened)."""
+        return self.path + OPEN_SUFFIX if self.staged else self.path
 
     def store(self, file: IO[bytes]) -> None:
         """Close the file and give it its final name."""

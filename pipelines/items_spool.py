@@ -146,12 +146,17 @@ class ItemsSpool:
 
         await maybe_deferred_to_future(deferToThread(recover, self.pending()))
 
+    def open_path(self, uri: str) -> Path:
+        """The ``.open`` file the feed ``uri`` is written to."""
+        path = self.path_for("items", uri)
+        return path.with_name(path.name + OPEN_SUFFIX)
+
     def open_feed(self, uri: str) -> IO[bytes]:
         """A new, locked, unbuffered ``.open`` file for the feed ``uri``: each line reaches the OS as it is written."""
         path = self.path_for("items", uri)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            stream = open_locked(path.with_name(path.name + OPEN_SUFFIX), "xb")
+            stream = open_locked(self.open_path(uri), "xb")
         except OSError as error:  # counted as a failed line: its article is not recorded as done
             report_write_failure(self.crawler, error)
             raise
@@ -163,7 +168,7 @@ class ItemsSpool:
         path = self.path_for("items", uri)
         self._unused = [(s, p) for s, p in self._unused if s is not stream]
         stream.close()
-        path.with_name(path.name + OPEN_SUFFIX).replace(path)
+        self.open_path(uri).replace(path)
         try:
             return self.upload("items", path)
         except Exception as error:
@@ -213,6 +218,10 @@ class SpooledS3FeedStorage:
     def open(self, spider: Any) -> IO[bytes]:
         """The spool file the exporter writes to."""
         return ItemsSpool.of(self.crawler).open_feed(self.uri)
+
+    def open_path(self) -> str:
+        """The spool file :meth:`open` writes (named in the article holds before it is opened)."""
+        return str(ItemsSpool.of(self.crawler).open_path(self.uri))
 
     def store(self, file: IO[bytes]) -> Any:
         """Finalize and upload in a thread (a Deferred; its failure is counted by Scrapy's feed exporter)."""

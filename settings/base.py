@@ -146,3 +146,6 @@ NEWSVAULT_REDIS_POLL_INTERVAL = 1.0  # seconds between looks at the shared queue
 STATE_BACKEND = ""  # sqlite | redis; empty: redis when REDIS_URL is set
 STATE_REDIS_PREFIX = "newsvault:{spider}:state:"
 STATE_REDIS_TTL = 180 * 86400  # seconds an article's record lives after it was last written or looked up
+# whose held articles a worker settles at start (empty: the host name); workers running side by side on one machine
+# need one each, stable across restarts (slot-1, slot-2...), like their ARCHIVE_SPOOL_DIR
+STATE_REDIS_HOLDER = ""

@@ -3,6 +3,7 @@ nothing without REDIS_URL."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 
 import pytest
@@ -68,6 +69,9 @@ def test_with_redis_url_scheduler_and_state_move_to_redis(redis_server):
     DistributedAddon().update_settings(settings)
     assert settings["SCHEDULER"] == "crawlers.distributed.RedisScheduler" and settings.getbool("SCHEDULER_PERSIST")
     assert isinstance(open_state(settings, "sputnik"), RedisState)
+    assert open_state(settings, "sputnik").held_key == f"newsvault:sputnik:state:held:{socket.gethostname()}"
+    settings.set("STATE_REDIS_HOLDER", "slot-2")
+    assert open_state(settings, "sputnik").held_key == "newsvault:sputnik:state:held:slot-2"
 
 
 def test_holds_are_per_machine_and_a_record_releases_its_hold(redis_server):

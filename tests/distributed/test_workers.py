@@ -29,6 +29,7 @@ SHARED = {
 def start_workers(crawl, redis_server, count, **settings):
     """Start ``count`` workers of one crawl; returns (process, items file) pairs."""
     # One spool per worker slot: archive.storage's uploader would race another worker's for the same spool files.
+    # One holder per slot: a worker settles its holder's held articles when it starts (docs/operations.md).
     return [
         crawl.start(
             f"editions={','.join(EDITIONS)}",
@@ -36,6 +37,7 @@ def start_workers(crawl, redis_server, count, **settings):
                 **SHARED,
                 "REDIS_URL": redis_server.url,
                 "ARCHIVE_SPOOL_DIR": str(crawl.directory / f"spool-{n}"),
+                "STATE_REDIS_HOLDER": f"slot-{n}",
                 **settings,
             },
         )
@@ -124,12 +126,13 @@ def test_redis_restart_mid_crawl_fails_loudly_and_the_next_run_recovers(crawl, r
 
 def test_an_article_a_killed_worker_held_after_writing_its_line_is_not_emitted_again(crawl, redis_server, site):
     """Redis as a kill between a worker's line and its record leaves it (made by hand, so that it is certain): the
-    article held by this machine, with no record. The next worker here finds its line, records it, and skips it."""
+    article held by the worker's slot, with no record. The slot's next worker finds its line, records it, and does
+    not fetch it again."""
     first = start_workers(crawl, redis_server, 1)
     assert wait_all(first) == [0], logs(crawl)[-3000:]
     ((_, feed),) = first
     last = read_items(feed)[-1]
-    state = RedisState(redis_server.client(), "newsvault:sputnik:state:", ttl=1000)  # this machine's holds
+    state = RedisState(redis_server.client(), "newsvault:sputnik:state:", ttl=1000, holder="slot-0")  # its slot's
     version = version_from_key(state.get(last["id"]).version)
     redis_server.client().delete(f"newsvault:sputnik:state:{last['id']}")
     state.hold(last["id"], last["url"], version, [f"{feed}.open"])  # the name it had while being written

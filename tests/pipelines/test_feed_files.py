@@ -19,8 +19,9 @@ from archive.writer import is_locked
 from crawlers import delivery
 from crawlers.delivery import WRITE_FAILURES_STAT, DeliveryCheck, complete_lines
 from pipelines import feed_repair
-from pipelines.feed_files import ITEMS_FORMAT, FlushingFileFeedStorage, open_locked
+from pipelines.feed_files import ITEMS_FORMAT, FlushingFileFeedStorage
 from pipelines.feed_repair import REPAIRED_STAT, KilledFeedRepair, killed_feed_patterns, repair
+from pipelines.items_spool import ItemsSpool, SpooledS3FeedStorage
 
 LINES = [b'{"id": "a"}\n', b'{"id": "b"}\n', b'{"id": "c"}\n']
 JSONL = {"format": ITEMS_FORMAT}
@@ -108,18 +109,22 @@ def test_overwriting_a_feed_keeps_the_old_file_until_the_new_one_is_stored(tmp_p
 
 
 def test_the_files_being_written_are_named_for_holds_whatever_opened_them(tmp_path):
-    """A hold names the files its article's line goes to; a feed file the items spool opened (a ``Path`` name) was
-    left out, so a killed run's ``s3://`` articles were all fetched and emitted again."""
-    local = storage(tmp_path / "a.jsonl").open(None)
-    (tmp_path / "spool").mkdir()
-    spooled = open_locked(tmp_path / "spool" / "b.jsonl.gz.open", "xb")  # as ItemsSpool.open_feed opens it
+    """A hold names the files its article's line goes to. Two kinds were left out, and a killed run's article held
+    then was fetched and emitted again: a feed file the items spool opened (a ``Path`` name: every ``s3://``
+    article), and a file not opened yet (the first article of each feed file: the hold comes first)."""
+    spool = ItemsSpool(get_crawler(), tmp_path / "spool")
     exporter = object.__new__(FeedExporter)
-    exporter.slots = [SimpleNamespace(file=local), SimpleNamespace(file=SimpleNamespace(file=spooled))]  # gzip: .file
-    crawler = SimpleNamespace(extensions=SimpleNamespace(middlewares=[exporter]))
-    expected = [str(tmp_path / "a.jsonl.open"), str(tmp_path / "spool" / "b.jsonl.gz.open")]
-    assert DeliveryCheck(crawler).feed_files() == expected
-    local.close()
-    spooled.close()
+    crawler = SimpleNamespace(extensions=SimpleNamespace(middlewares=[exporter, spool]))
+    local = storage(tmp_path / "a.jsonl")
+    spooled = SpooledS3FeedStorage("s3://items/run/b.jsonl.gz", crawler)
+    exporter.slots = [SimpleNamespace(file=None, storage=local), SimpleNamespace(file=None, storage=spooled)]
+    expected = [str(tmp_path / "a.jsonl.open"), str(tmp_path / "spool" / "items" / "items" / "run" / "b.jsonl.gz.open")]
+    assert DeliveryCheck(crawler).feed_files() == expected  # before the first line
+    files = [local.open(None), SimpleNamespace(file=spooled.open(None))]  # under gzip post-processing: .file
+    exporter.slots = [SimpleNamespace(file=f, storage=None) for f in files]
+    assert DeliveryCheck(crawler).feed_files() == expected  # while they are written
+    files[0].close()
+    files[1].file.close()
 
 
 def test_other_formats_are_written_in_place(tmp_path):
