@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import islice
 from multiprocessing import get_context
+from pathlib import Path
 from typing import ClassVar
 
 from scrapy.commands import ScrapyCommand
@@ -26,6 +27,7 @@ from w3lib.encoding import http_content_type_encoding
 
 from archive.reader import MAX_BODY, READ_ATTEMPTS, ArchivedResponse, StorageReadError, iter_responses, warc_files
 from archive.storage import s3_client
+from archive.writer import OPEN_SUFFIX
 from crawlers.errors import ExtractionError, NotAnArticle
 from crawlers.items import ArchivePointer, Article, to_json
 
@@ -93,15 +95,23 @@ class Command(ScrapyCommand):
         counts: Counter[str] = Counter()
         progress = Progress(counts, self.settings.getfloat("NEWSVAULT_PROGRESS_INTERVAL"))
         started = time.perf_counter()
-        out = open(opts.output, "wb") if opts.output else sys.stdout.buffer  # noqa: SIM115
+        # -o FILE: written as FILE.open, renamed once every file was read (a file under its final name is complete)
+        partial = Path(f"{opts.output}{OPEN_SUFFIX}") if opts.output else None
+        out = partial.open("wb") if partial else sys.stdout.buffer
         try:
             if opts.workers == 1:
                 out.writelines(job.lines(files, counts, progress))
             else:
                 self._in_parallel(job, progress.watch(job.responses(files, counts)), opts.workers, out, counts)
+        except BaseException:  # Ctrl-C included
+            if partial:
+                print(f"reextract: stopped; the lines written so far are in {partial}", file=sys.stderr)
+            raise
         finally:
-            if out is not sys.stdout.buffer:
+            if partial:
                 out.close()
+        if partial:
+            partial.replace(opts.output)
         elapsed = time.perf_counter() - started
         rate = counts["responses"] / elapsed if elapsed else 0.0
         print(f"reextract: {dict(sorted(counts.items()))} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)

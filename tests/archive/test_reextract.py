@@ -51,6 +51,19 @@ def test_reextract_emits_items_with_resolving_pointers(tmp_path):
         assert record.rec_headers.get_header("WARC-Target-URI") == item["url"]
 
 
+def test_the_output_keeps_an_open_name_until_every_file_was_read(tmp_path):
+    build_fixture_warc(tmp_path / "warc")
+    out = tmp_path / "items.jsonl"
+    extractor = "tests.archive.interrupting_extractor.extract_then_interrupt"
+    stopped = reextract(str(tmp_path / "warc"), "-o", str(out), "--extractor", extractor)
+    assert stopped.returncode != 0 and not out.exists()
+    assert f"reextract: stopped; the lines written so far are in {out}.open" in stopped.stderr
+    assert len(out.with_name("items.jsonl.open").read_text().splitlines()) == 1
+    done = reextract(str(tmp_path / "warc"), "-o", str(out))
+    assert done.returncode == 0 and len(out.read_text().splitlines()) >= 4
+    assert not out.with_name("items.jsonl.open").exists()
+
+
 def test_an_undecodable_body_is_counted_and_the_loop_goes_on(tmp_path, capsys):
     url, html = fixture_pages()[0]
     bomb = gzip.compress(bytes(8 << 20))
