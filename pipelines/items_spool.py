@@ -180,7 +180,11 @@ class ItemsSpool:
         """Write a manifest to ``s3://``, replacing the run's previous version; on failure keep it for the next run.
         Whether it was uploaded."""
         path = self.path_for("manifests", uri)
-        write_atomically(path, text.encode("utf-8"))
+        try:
+            write_atomically(path, text.encode("utf-8"))
+        except OSError as error:  # the spool's disk: nothing to upload now or later
+            logger.error("items spool: manifest %s could not be written to %s (%s)", uri, path, error)
+            return False
         try:
             self.upload("manifests", path)
         except Exception as error:

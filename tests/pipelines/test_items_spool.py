@@ -122,3 +122,12 @@ def test_an_items_key_is_never_replaced_but_a_manifest_is(spool):
     items_spool.write_manifest("s3://items/run/1.manifest.json", '{"status": "finished"}')
     assert body(client, "run/1.manifest.json") == b'{"status": "finished"}'
     assert not items_spool.path_for("manifests", "s3://items/run/1.manifest.json").exists()
+
+
+def test_a_manifest_the_spool_cannot_hold_is_one_error_line(spool, caplog):
+    items_spool, _ = spool
+    items_spool.root.mkdir(parents=True)
+    (items_spool.root / "manifests").write_text("a file where the spool's manifests folder should be")
+    with caplog.at_level(logging.ERROR):
+        assert items_spool.write_manifest("s3://items/run/1.manifest.json", "{}") is False
+    assert "items spool: manifest s3://items/run/1.manifest.json could not be written" in caplog.text
