@@ -27,7 +27,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
 
@@ -148,6 +148,8 @@ class WarcCapture:
         crawler.signals.connect(self.response_downloaded, signals.response_downloaded)
         crawler.signals.connect(self.page_rendered, rendering.page_rendered)
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
+        crawler.signals.connect(self.engine_started, signals.engine_started)
+        self.unavailable = False  # the spool folder could not be used: the run stops at once
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -180,8 +182,14 @@ class WarcCapture:
         # One id for the run manifest, the JSONL and the WARCs, when the items add-on has set it.
         crawl_id = self.settings.get("ARCHIVE_CRAWL_ID") or self.settings.get("NEWSVAULT_RUN_ID") or default_id
         spool = Path(self.settings.get("ARCHIVE_SPOOL_DIR") or self._default_spool()) / self.outlet
-        spool.mkdir(parents=True, exist_ok=True)
-        self.stats.set_value("archive/files_repaired", len(repair_open_files(spool)))
+        try:
+            spool.mkdir(parents=True, exist_ok=True)
+            self.stats.set_value("archive/files_repaired", len(repair_open_files(spool)))
+        except OSError as error:
+            logger.error("archive: cannot use the folder %s (%s); the run stops", spool, error)
+            self.stats.set_value("archive/store_failures", 1)
+            self.unavailable = True  # the spider is closed once the engine runs (closing it now stops nothing)
+            return
         self.uploader = Uploader(self.storage, spool, self.outlet)
         self.wacz = self.settings.getbool("WACZ_ENABLED")
         self.uploader.submit()
@@ -195,6 +203,11 @@ class WarcCapture:
             on_closed=lambda path: None if self.wacz else self.uploader.submit(),
         )
 
+    def engine_started(self) -> None:
+        """Stop a run whose archive could not start (exit 5): crawling on would emit every item unarchived."""
+        if self.unavailable:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_unavailable"))
+
     def _default_spool(self) -> str:
         if self.uri.startswith("s3://"):
             return "./data/warc-spool"
@@ -202,6 +215,8 @@ class WarcCapture:
 
     def response_downloaded(self, response: Response, request: Request, spider: scrapy.Spider) -> None:
         """Queue the request and response (or revisit) records of one exchange."""
+        if self.writer is None:  # the archive could not start: the run is stopping
+            return
         if "cached" in response.flags:
             self.stats.inc_value("archive/cached_skipped")
             return
@@ -297,6 +312,8 @@ class WarcCapture:
         await maybe_deferred_to_future(deferToThread(self._close))
 
     def _close(self) -> None:
+        if self.writer is None:  # never started
+            return
         paths = self.writer.close()
         if self.wacz and paths:
             package_wacz(paths, paths[0].with_name(paths[0].name.replace(".warc.gz", ".wacz")))

@@ -1,8 +1,8 @@
 """Storage faults: S3 down for a whole crawl (everything waits in the spool, the next crawl uploads it all), a
 full spool disk (a 2 MB tmpfs: a clear error, no partial record, finalized WARCs intact, a file that cannot be
 finalized released and repaired by the next run, every pointer handed out still valid), a full items disk
-(whole JSONL lines only, and every article delivered once over that run and the next) and an items file that cannot
-be created (no article recorded as done).
+(whole JSONL lines only, and every article delivered once over that run and the next), an items file that cannot
+be created (no article recorded as done) and an archive folder that cannot be created (the run stops at once).
 S3 answering 503 SlowDown is covered by ``tests/archive/test_s3.py::test_slowdown_burst_is_retried``."""
 
 from __future__ import annotations
@@ -170,6 +170,19 @@ def test_an_items_file_that_cannot_be_created_stops_the_run_and_the_next_run_wri
     second = crawl("editions=en")
     assert second.returncode == 0, second.log[-3000:]
     assert sorted(i["url"] for i in second.items) == sorted(site.expected_articles(("en",), "latest"))
+
+
+def test_an_archive_folder_that_cannot_be_created_stops_the_run_before_any_request(crawl, site):
+    """Before, the crawl went on without a writer: every item went out unarchived, a traceback per response, exit 0."""
+    (crawl.directory / "blocked").write_text("a file where the archive folder should be")
+    first = crawl("editions=en", ARCHIVE_URI=str(crawl.directory / "blocked" / "warc"))
+    assert first.returncode == 5, first.log[-3000:]
+    assert "archive: cannot use the folder" in first.log and "Spider closed (archive_unavailable)" in first.log
+    assert first.requests == [] and first.items == [] and "Traceback" not in first.log.split("[Spidermon]")[0]
+    second = crawl("editions=en")
+    assert second.returncode == 0, second.log[-3000:]
+    assert sorted(i["url"] for i in second.items) == sorted(site.expected_articles(("en",), "latest"))
+    assert all(i["archive"] for i in second.items)
 
 
 def test_a_full_warc_disk_leaves_unarchived_articles_for_the_next_run(small_disk, crawl, site):
