@@ -33,6 +33,10 @@ class StateWriteError(Exception):
     """The state could not record an outcome (its disk is full): the next run fetches that article again."""
 
 
+class StateUnavailable(Exception):
+    """The state cannot be opened (its folder cannot be made, the file is not a database)."""
+
+
 _VERSION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -105,20 +109,23 @@ class SqliteState:
     """:class:`StateStore` in one SQLite file: WAL journal, autocommit, one transaction per update."""
 
     def __init__(self, path: str | Path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # durable against process crashes; fsync at checkpoints
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, url TEXT NOT NULL, version TEXT,"
-            " emitted INTEGER NOT NULL, updated_at TEXT NOT NULL)"
-        )
-        # articles whose line is being written: (key, url, version, the feed files, newline-separated)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS held (key TEXT PRIMARY KEY, url TEXT NOT NULL, version TEXT, feeds TEXT)"
-        )
+        """Open (or create) the file; :class:`StateUnavailable` when that fails."""
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable against process crashes; fsync at checkpoints
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, url TEXT NOT NULL, version TEXT,"
+                " emitted INTEGER NOT NULL, updated_at TEXT NOT NULL)"
+            )
+            # articles whose line is being written: (key, url, version, the feed files, newline-separated)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS held (key TEXT PRIMARY KEY, url TEXT NOT NULL, version TEXT, feeds TEXT)"
+            )
+        except (OSError, sqlite3.Error) as error:
+            raise StateUnavailable(f"{self.path}: {error}") from error
 
     def get(self, key: str) -> Record | None:
         """The record for ``key``, if any."""

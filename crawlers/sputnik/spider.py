@@ -19,6 +19,7 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawlers import delivery, rendering
@@ -32,6 +33,7 @@ from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
 from crawlers.state import (
     STATE_WRITE_FAILURES_STAT,
     StateStore,
+    StateUnavailable,
     StateWriteError,
     needs_fetch,
     open_state,
@@ -91,12 +93,22 @@ class SputnikSpider(scrapy.Spider):
         """Open the incremental state (unless ``refresh=all``) and settle what a killed run left held."""
         if self.plan.refresh:
             return
-        self.state = open_state(self.settings, self.name)
+        try:
+            self.state = open_state(self.settings, self.name)
+        except StateUnavailable as error:  # without it every listed article would be fetched and emitted again
+            logger.error("state: cannot open %s; the run stops", error)
+            self.crawler.stats.set_value(STATE_WRITE_FAILURES_STAT, 1)
+            # closed once the engine runs: closing it now would skip the monitors and the exit code
+            self.crawler.signals.connect(self._stop_without_state, signals.engine_started)
+            return
         logger.info("Incremental state: %s", self.state)
         try:
             delivery.settle(self.state)
         except StateWriteError as error:  # Redis down: the crawl's own Redis checks report it
             logger.error("state: the articles a killed run held could not be settled (%s)", error)
+
+    def _stop_without_state(self) -> None:
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="state_unavailable"))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Yield the discovery (or article) requests of the plan."""

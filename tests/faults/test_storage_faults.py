@@ -2,7 +2,8 @@
 full spool disk (a 2 MB tmpfs: a clear error, no partial record, finalized WARCs intact, a file that cannot be
 finalized released and repaired by the next run, every pointer handed out still valid), a full items disk
 (whole JSONL lines only, and every article delivered once over that run and the next), an items file that cannot
-be created (no article recorded as done) and an archive folder that cannot be created (the run stops at once).
+be created (no article recorded as done), and an archive folder or a state that cannot be opened (the run stops
+at once).
 S3 answering 503 SlowDown is covered by ``tests/archive/test_s3.py::test_slowdown_burst_is_retried``."""
 
 from __future__ import annotations
@@ -183,6 +184,24 @@ def test_an_archive_folder_that_cannot_be_created_stops_the_run_before_any_reque
     assert second.returncode == 0, second.log[-3000:]
     assert sorted(i["url"] for i in second.items) == sorted(site.expected_articles(("en",), "latest"))
     assert all(i["archive"] for i in second.items)
+
+
+@pytest.mark.parametrize("broken", ["no folder", "not a database"])
+def test_a_state_that_cannot_be_opened_stops_the_run_before_any_request(crawl, site, broken):
+    """Before, the crawl went on without its state: exit 0, and every run fetched and emitted every article again."""
+    if broken == "no folder":
+        (crawl.directory / "blocked").write_text("a file where the state's folder should be")
+        path = crawl.directory / "blocked" / "state.sqlite"
+    else:
+        path = crawl.directory / "state.sqlite"
+        path.write_bytes(b"not a database at all, " * 100)
+    first = crawl("editions=en", STATE_PATH=str(path))
+    assert first.returncode == 5, first.log[-3000:]
+    assert "state: cannot open" in first.log and "Spider closed (state_unavailable)" in first.log
+    assert first.requests == [] and first.items == []
+    second = crawl("editions=en", STATE_PATH=str(crawl.directory / "state-2.sqlite"))
+    assert second.returncode == 0, second.log[-3000:]
+    assert sorted(i["url"] for i in second.items) == sorted(site.expected_articles(("en",), "latest"))
 
 
 def test_a_full_warc_disk_leaves_unarchived_articles_for_the_next_run(small_disk, crawl, site):
