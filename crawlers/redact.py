@@ -1,12 +1,16 @@
-"""Keep credentials out of the log: Scrapy logs every overridden setting, AWS keys and proxy URLs included.
+"""Keep credentials out of the log: Scrapy logs every overridden setting, AWS keys and proxy URLs included, and
+errors quote URIs (a feed's ``ftp://user:password@host``).
 
-:class:`RedactSecrets` is an extension (Scrapy builds extensions before it logs "Overridden settings") that puts a
-:class:`SecretFilter` on the log handlers. The filter replaces every known secret value, and the password of any
-``scheme://user:password@host`` URL, by ``***`` in each record's final message.
+:class:`RedactSecrets` is an extension (Scrapy builds extensions before it logs "Overridden settings") that installs
+a log-record factory: every record is made with every known secret value, and the password of any
+``scheme://user:password@host`` URL, replaced by ``***`` in its final message and in its traceback. A filter on the
+log handlers did this before, but Scrapy replaces its root handler right after building the extensions, so every
+line after "Overridden settings" went out unmasked; a factory is process-wide, whatever the handlers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -51,7 +55,12 @@ class SecretFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Mask these too (the longest first, so a secret containing another is masked whole)."""
+        self.secrets = sorted({*self.secrets, *(s for s in secrets if s)}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         """``text`` with every secret and URL password replaced by ``***``."""
@@ -68,13 +77,40 @@ class SecretFilter(logging.Filter):
         return True
 
 
+_FORMATTER = logging.Formatter()
+
+
+class MaskedRecords:
+    """The process's log-record factory once :func:`install` ran: the previous factory's records, masked."""
+
+    def __init__(self, make_record) -> None:
+        self.make_record = make_record
+        self.mask = SecretFilter()
+
+    def __call__(self, *args, **kwargs) -> logging.LogRecord:
+        """A record with its message and its traceback masked."""
+        record = self.make_record(*args, **kwargs)
+        with contextlib.suppress(Exception):  # a message that cannot be formatted: its handler reports it
+            self.mask.filter(record)
+            if record.exc_info and not record.exc_text:  # handlers print exc_text when it is set
+                record.exc_text = self.mask.redact(_FORMATTER.formatException(record.exc_info))
+        return record
+
+
+def install(secrets: Iterable[str]) -> None:
+    """Mask ``secrets`` (and URL passwords) in every log record made from now on, message and traceback."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, MaskedRecords):
+        factory = MaskedRecords(factory)
+        logging.setLogRecordFactory(factory)
+    factory.mask.add(secrets)
+
+
 class RedactSecrets:
-    """Installs a :class:`SecretFilter` on every handler of the root logger (it stays for the process)."""
+    """Masks the crawl's secrets in every log record of the process from now on (:func:`install`)."""
 
     def __init__(self, crawler: Crawler) -> None:
-        self.filter = SecretFilter(secrets_of(crawler.settings, dict(os.environ)))
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(self.filter)
+        install(secrets_of(crawler.settings, dict(os.environ)))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedactSecrets:

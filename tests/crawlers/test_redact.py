@@ -1,10 +1,12 @@
 """Credentials never reach a log line: known secret values and URL passwords are masked."""
 
+import io
 import logging
 
+import pytest
 from scrapy.settings import Settings
 
-from crawlers.redact import MASK, SecretFilter, secrets_of
+from crawlers.redact import MASK, MaskedRecords, SecretFilter, install, secrets_of
 
 
 def test_secret_settings_environment_and_url_passwords_are_collected():
@@ -37,3 +39,41 @@ def test_the_filter_rewrites_the_final_message_and_keeps_the_record(caplog):
 
 def test_text_without_secrets_is_left_alone():
     assert SecretFilter({"abcd"}).redact("GET https://sputnikglobe.com/a:b@c") == "GET https://sputnikglobe.com/a:b@c"
+
+
+@pytest.fixture
+def record_factory():
+    """The process's log-record factory, restored after the test."""
+    original = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(original)
+
+
+def test_a_handler_installed_later_still_gets_masked_lines_and_tracebacks(record_factory):
+    """Scrapy replaces its root log handler after building the extensions: a filter on the handlers was lost there,
+    and every later line (a feed's ftp://user:password@ URI in "Error storing ...") went out unmasked."""
+    install({"s3cr3t-value"})
+    install({"0ther-secret"})  # a second crawler in the process adds its secrets to the same factory
+    assert isinstance(logging.getLogRecordFactory(), MaskedRecords)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # installed after install(), as Scrapy's new root handler is
+    logger = logging.getLogger("test.redact.late")
+    logger.addHandler(handler)
+    try:
+        logger.error("Error storing feed in: %s", "ftp://user:hunter2@ftp.example/items.jsonl")
+        try:
+            raise ValueError("not a spoolable URI: 's3cr3t-value' and 0ther-secret")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert f"ftp://user:{MASK}@ftp.example" in text and f"ValueError: not a spoolable URI: '{MASK}' and {MASK}" in text
+    assert "hunter2" not in text and "s3cr3t-value" not in text and "0ther-secret" not in text
+
+
+def test_a_message_that_cannot_be_formatted_still_makes_a_record(record_factory):
+    install({"abcd"})
+    make_record = logging.getLogRecordFactory()
+    record = make_record("test", logging.INFO, __file__, 1, "%d items", ("not a number",), None)
+    assert record.msg == "%d items"  # left for the handler, which reports the bad format as it always did
