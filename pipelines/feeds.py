@@ -16,6 +16,7 @@ import re
 import secrets
 from datetime import UTC, datetime
 from typing import IO, Any
+from urllib.parse import urlparse
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -28,6 +29,7 @@ from crawlers.items import to_json
 from pipelines.feed_files import ITEMS_FORMAT, report_write_failure
 
 _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
+DELIVERED_SCHEMES = ("", "file", "s3")  # the ITEMS_URI schemes an article's line is written at once for
 # Components the add-on enables (dotted paths, so this module imports none of them), with their order.
 # Dedupe before the archive pointer (800) so a duplicate gets no metadata record; validate last, so what reaches
 # the JSONL, pointer included, is what the schema promises.
@@ -82,8 +84,16 @@ def render_uri(template: str, spider: Spider) -> str:
 
 
 def items_feed(settings: BaseSettings) -> tuple[str, dict[str, Any]]:
-    """The ``FEEDS`` entry (URI template, options) for the ``ITEMS_*`` settings."""
+    """The ``FEEDS`` entry (URI template, options) for the ``ITEMS_*`` settings.
+
+    ``ITEMS_URI`` must be a local path, ``file://`` or ``s3://``: the feeds whose lines count as delivered once
+    written (locally, or to the items spool). Scrapy's other storages (``ftp://``...) write to a temporary file
+    uploaded at the end of the run, and a failed upload would lose items the state had recorded as done.
+    """
     uri = settings["ITEMS_URI"]
+    scheme = urlparse(uri).scheme
+    if scheme not in DELIVERED_SCHEMES:
+        raise ValueError(f"ITEMS_URI: {scheme}:// is not supported; use a local path, file:// or s3://")
     options: dict[str, Any] = {
         "format": ITEMS_FORMAT,
         "encoding": "utf-8",

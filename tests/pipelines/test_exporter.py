@@ -6,8 +6,10 @@ import json
 
 import pytest
 from scrapy.exporters import JsonLinesItemExporter
+from scrapy.settings import Settings
 
-from pipelines.feeds import ItemJsonLinesExporter
+from pipelines.feeds import ItemJsonLinesExporter, items_feed
+from pipelines.manifest import manifest_template
 from tests.crawlers.sputnik.conftest import URLS, item
 
 
@@ -65,3 +67,21 @@ def test_the_add_on_keeps_a_projects_own_exporters_and_storages():
     exporters, storages = settings.getdict("FEED_EXPORTERS"), settings.getdict("FEED_STORAGES")
     assert exporters == {"csv2": "my.Exporter", ITEMS_FORMAT: "pipelines.feeds.ItemJsonLinesExporter"}
     assert storages["ftp2"] == "my.Storage" and storages["file"] == "pipelines.feed_files.FlushingFileFeedStorage"
+
+
+@pytest.mark.parametrize("uri", ["ftp://user:pw@ftp.example/items.jsonl", "gs://bucket/items.jsonl", "stdout:"])
+def test_items_uris_whose_lines_are_not_written_at_once_are_refused_at_start(uri):
+    """Scrapy uploads such feeds from a temporary file at the end: a failed upload lost items recorded as done."""
+    with pytest.raises(ValueError, match=r"ITEMS_URI: \w+:// is not supported") as refused:
+        items_feed(Settings({"ITEMS_URI": uri}))
+    assert "pw" not in str(refused.value)
+    with pytest.raises(ValueError, match=r"ITEMS_MANIFEST_URI: \w+:// is not supported"):
+        manifest_template(Settings({"ITEMS_URI": "items.jsonl", "ITEMS_MANIFEST_URI": uri}))
+
+
+@pytest.mark.parametrize(
+    "uri", ["data/items/%(run)s.jsonl", "/srv/items.jsonl", "file:///srv/i.jsonl", "s3://b/i.jsonl"]
+)
+def test_local_and_s3_items_uris_are_accepted(uri):
+    assert items_feed(Settings({"ITEMS_URI": uri}))[0].startswith(uri.split("%")[0])
+    assert manifest_template(Settings({"ITEMS_URI": uri})).endswith("%(run)s.manifest.json")
