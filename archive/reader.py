@@ -61,7 +61,8 @@ def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = Non
             continue
         path = local_path(uri)
         if path is None:
-            raise ValueError(f"unsupported URI {uri!r}: a file, a folder, file://... or s3://bucket/prefix")
+            scheme = urlparse(uri).scheme  # the scheme only: the URI may hold a password
+            raise ValueError(f"unsupported URI {scheme}://...: a file, a folder, file://... or s3://bucket/prefix")
         found = sorted(f for f in path.rglob("*.warc*") if f.name.endswith(WARC_SUFFIXES)) if path.is_dir() else [path]
         for file in found:
             yield file.resolve().as_uri(), file.stat().st_size

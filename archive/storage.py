@@ -174,7 +174,10 @@ def open_storage(uri: str, settings: Mapping[str, object], max_attempts: int = 8
         return LocalStorage(path)
     parsed = urlparse(uri)
     if parsed.scheme != "s3":
-        raise ValueError(f"unsupported archive URI {uri!r}: a local folder, file://... or s3://bucket/prefix")
+        # the scheme only: the URI may hold a password, and this error is printed before the log masks secrets
+        raise ValueError(
+            f"unsupported archive URI {parsed.scheme}://...: a local folder, file://... or s3://bucket/prefix"
+        )
     return S3Storage(parsed.netloc, parsed.path, s3_client(settings, max_attempts))
 
 

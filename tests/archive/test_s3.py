@@ -219,3 +219,9 @@ def test_reextract_workers_read_warcs_from_s3(moto_server, tmp_path):
     assert outputs[0] == outputs[1] and len(files) >= 3 and len(items) >= 3 * (len(fixture_pages()) - 1)
     uris = {item["archive"]["warcUri"] for item in items}  # the last file may hold only a 404
     assert len(uris) >= 2 and uris <= {f"s3://{BUCKET}/{prefix}/{path.name}" for path in files}
+
+
+def test_an_unsupported_archive_uri_is_refused_without_echoing_its_password():
+    with pytest.raises(ValueError, match=r"unsupported archive URI ftp://\.\.\.") as refused:
+        open_storage("ftp://user:s3cretpw@ftp.example/warc", {})
+    assert "s3cretpw" not in str(refused.value)
