@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 from pathlib import Path
 
 import pytest
 
 from archive.writer import safe_hostname
 from replay.server import MITMDUMP, ReplayServer
+from settings import base
 from tests.e2e.conftest import Crawler
 
 pytestmark = pytest.mark.e2e
@@ -49,8 +51,10 @@ def crawl_with_credentials(tmp_path_factory):
         env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
         crawler.env = lambda: env
         urls = ["https://sputnikglobe.com/20240312/new-rail-corridor-links-caspian-ports-1117310982.html", *TRAVERSAL]
+        late = {**base.EXTENSIONS, "tests.security.late_logger.LateSecretLogger": 999}  # logs the proxy URL at close
         result = crawler(
             "urls=" + ",".join(urls),
+            EXTENSIONS=json.dumps(late),
             AWS_ACCESS_KEY_ID=ACCESS_KEY,
             AWS_SECRET_ACCESS_KEY=SECRET_KEY,
             NEWSVAULT_ALLOW_PRIVATE_TARGETS="False",
@@ -76,6 +80,9 @@ def test_credentials_never_reach_items_manifest_state_or_warc(crawl_with_credent
 def test_proxy_credentials_never_reach_the_log(crawl_with_credentials):
     log = crawl_with_credentials[1].log
     assert [s for s in (PROXY_PASSWORD, PROXY_AUTH) if s in log] == []
+    # lines logged at the end, after Scrapy replaced its root log handler, are masked too (message and traceback)
+    assert f"late line with the proxy: http://{PROXY_USER}:***@" in log
+    assert f"late failure through http://{PROXY_USER}:***@" in log
 
 
 def test_aws_keys_given_as_settings_never_reach_the_log(crawl_with_credentials):
