@@ -312,7 +312,11 @@ def open_state(settings: BaseSettings, spider: str) -> StateStore:
         prefix = settings.get("STATE_REDIS_PREFIX", "newsvault:{spider}:state:").format(spider=spider)
         ttl = settings.getint("STATE_REDIS_TTL", 180 * 86400)
         holder = settings.get("STATE_REDIS_HOLDER") or None
-        return RedisState(Redis.from_url(settings["REDIS_URL"]), prefix, ttl, holder)
+        try:
+            client = Redis.from_url(settings.get("REDIS_URL") or "")
+        except ValueError as error:  # redis-py's message names no part of the URL (it may hold a password)
+            raise StateUnavailable(f"STATE_BACKEND=redis: REDIS_URL: {error}") from error
+        return RedisState(client, prefix, ttl, holder)
     if backend != "sqlite":
-        raise ValueError(f"STATE_BACKEND={backend!r}: expected sqlite or redis")
+        raise StateUnavailable(f"STATE_BACKEND={backend!r}: expected sqlite or redis")
     return SqliteState(settings.get("STATE_PATH", "./data/state/{spider}.sqlite").format(spider=spider))

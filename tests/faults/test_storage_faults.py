@@ -186,16 +186,18 @@ def test_an_archive_folder_that_cannot_be_created_stops_the_run_before_any_reque
     assert all(i["archive"] for i in second.items)
 
 
-@pytest.mark.parametrize("broken", ["no folder", "not a database"])
+@pytest.mark.parametrize("broken", ["no folder", "not a database", "redis without REDIS_URL", "unknown backend"])
 def test_a_state_that_cannot_be_opened_stops_the_run_before_any_request(crawl, site, broken):
     """Before, the crawl went on without its state: exit 0, and every run fetched and emitted every article again."""
+    settings = {"STATE_BACKEND": "redis"} if broken.startswith("redis") else {}
+    settings = {"STATE_BACKEND": "mysql"} if broken == "unknown backend" else settings
     if broken == "no folder":
         (crawl.directory / "blocked").write_text("a file where the state's folder should be")
-        path = crawl.directory / "blocked" / "state.sqlite"
-    else:
-        path = crawl.directory / "state.sqlite"
-        path.write_bytes(b"not a database at all, " * 100)
-    first = crawl("editions=en", STATE_PATH=str(path))
+        settings["STATE_PATH"] = str(crawl.directory / "blocked" / "state.sqlite")
+    elif broken == "not a database":
+        (crawl.directory / "state.sqlite").write_bytes(b"not a database at all, " * 100)
+        settings["STATE_PATH"] = str(crawl.directory / "state.sqlite")
+    first = crawl("editions=en", **settings)
     assert first.returncode == 5, first.log[-3000:]
     assert "state: cannot open" in first.log and "Spider closed (state_unavailable)" in first.log
     assert first.requests == [] and first.items == []
