@@ -143,6 +143,10 @@ class WarcCapture:
         # payload digest -> (Original, Written) of a response record written successfully: what a revisit refers to
         self.originals = BoundedMap(settings.getint("ARCHIVE_REVISIT_CACHE_SIZE", 10_000))
         self.writer: RotatingWarcWriter | None = None
+        # read now, so that a bad value is an error at start (exit 1), not a crawl without a writer
+        self.max_size = settings.getint("WARC_MAX_SIZE") or 10**9
+        self.max_age = settings.getfloat("WARC_MAX_AGE") or None
+        self.wacz = settings.getbool("WACZ_ENABLED")
         self._uris: dict[str, str] = {}  # the latest file name -> its final URI
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
         crawler.signals.connect(self.response_downloaded, signals.response_downloaded)
@@ -191,14 +195,13 @@ class WarcCapture:
             self.unavailable = True  # the spider is closed once the engine runs (closing it now stops nothing)
             return
         self.uploader = Uploader(self.storage, spool, self.outlet)
-        self.wacz = self.settings.getbool("WACZ_ENABLED")
         self.uploader.submit()
         self.writer = RotatingWarcWriter(
             spool,
             self._crawl_info(crawl_id),
             prefix=f"{self.settings.get('WARC_PREFIX') or 'newsvault'}-{self.outlet}",
-            max_size=self.settings.getint("WARC_MAX_SIZE") or 10**9,
-            max_age=self.settings.getfloat("WARC_MAX_AGE") or None,
+            max_size=self.max_size,
+            max_age=self.max_age,
             builder=self.builder,
             on_closed=lambda path: None if self.wacz else self.uploader.submit(),
         )

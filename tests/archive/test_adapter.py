@@ -8,6 +8,7 @@ import errno
 from concurrent.futures import Future, wait
 from types import SimpleNamespace
 
+import pytest
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpproxy import HttpProxyMiddleware
@@ -180,3 +181,11 @@ def test_items_whose_capture_was_not_written_keep_a_null_pointer_and_fail_the_st
     assert stats["archive/items_unarchived"] == 1 and stats["archive/items_pointed"] == 1
     assert stats["archive/write_failures"] == 1
     assert storage_failures(stats, base.ITEMS_STORAGE_FAILURE_STATS) == {"archive/store_failures": 1}
+
+
+@pytest.mark.parametrize("setting", [{"WARC_MAX_SIZE": "abc"}, {"WARC_MAX_AGE": "x"}, {"WACZ_ENABLED": "maybe"}])
+def test_a_bad_warc_setting_fails_at_start(tmp_path, setting):
+    """Read when the spider opened, a bad value left the crawl without a writer: every item unarchived, exit 0."""
+    crawler = get_crawler(scrapy.Spider, {"ARCHIVE_ENABLED": True, "ARCHIVE_URI": str(tmp_path / "warc"), **setting})
+    with pytest.raises(ValueError):
+        WarcCapture(crawler)
