@@ -189,8 +189,8 @@ class WarcCapture:
         try:
             spool.mkdir(parents=True, exist_ok=True)
             self.stats.set_value("archive/files_repaired", len(repair_open_files(spool)))
-        except OSError as error:
-            logger.error("archive: cannot use the folder %s (%s); the run stops", spool, error)
+        except Exception as error:  # a folder that cannot be made or read: crawling on would archive nothing
+            logger.error("archive: cannot start in the folder %s (%r); the run stops", spool, error)
             self.stats.set_value("archive/store_failures", 1)
             self.unavailable = True  # the spider is closed once the engine runs (closing it now stops nothing)
             return

@@ -178,7 +178,7 @@ def test_an_archive_folder_that_cannot_be_created_stops_the_run_before_any_reque
     (crawl.directory / "blocked").write_text("a file where the archive folder should be")
     first = crawl("editions=en", ARCHIVE_URI=str(crawl.directory / "blocked" / "warc"))
     assert first.returncode == 5, first.log[-3000:]
-    assert "archive: cannot use the folder" in first.log and "Spider closed (archive_unavailable)" in first.log
+    assert "archive: cannot start in the folder" in first.log and "Spider closed (archive_unavailable)" in first.log
     assert first.requests == [] and first.items == [] and "Traceback" not in first.log.split("[Spidermon]")[0]
     second = crawl("editions=en")
     assert second.returncode == 0, second.log[-3000:]
