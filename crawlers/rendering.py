@@ -112,7 +112,7 @@ class RenderPolicy:
         unknown = page_types.difference(PAGE_TYPES)
         if unknown:
             raise ValueError(f"NEWSVAULT_RENDER_PAGE_TYPES: unknown {sorted(unknown)}; known: {PAGE_TYPES}")
-        editions = frozenset(settings.getlist("NEWSVAULT_RENDER_EDITIONS"))
+        editions = frozenset(code.strip().lower() for code in settings.getlist("NEWSVAULT_RENDER_EDITIONS"))
         return cls(editions, page_types, settings.get("NEWSVAULT_RENDER_WAIT") or "networkidle")
 
     @property

@@ -75,6 +75,8 @@ class SputnikSpider(scrapy.Spider):
         if spider.render_all:
             crawler.settings.set("NEWSVAULT_RENDER_EDITIONS", ["*"], priority="cmdline")
         spider.render = rendering.RenderPolicy.from_settings(crawler.settings)
+        for code in spider.render.editions - {"*"}:
+            edition_table.by_code(code)  # an unknown code is an error at start (it lists the known ones), not ignored
         spider.page_images = crawler.settings.getbool("ARCHIVE_PAGE_IMAGES")
         spider.delivery_check = delivery.DeliveryCheck(crawler)
         # Connected now, before any extension's (they are built after the spider): the state is opened, and a killed

@@ -3,7 +3,9 @@
 from datetime import date
 
 import pytest
+from scrapy.utils.test import get_crawler
 
+from crawlers.sputnik.editions import UnknownEdition
 from crawlers.sputnik.plan import SpiderArgumentError, plan_from_args
 from crawlers.sputnik.spider import SputnikSpider
 
@@ -78,3 +80,12 @@ def test_spider_allows_edition_hosts_historical_hosts_and_image_cdns_only():
         assert spider.is_allowed_host(host), host
     for host in ("fr.sputniknews.com", "sputniknews.gr", "example.com", "img.example.com", ""):
         assert not spider.is_allowed_host(host), host
+
+
+def test_render_editions_must_be_known_codes():
+    """An unknown code was ignored: nothing was rendered, and nothing said so."""
+    crawler = get_crawler(SputnikSpider, settings_dict={"NEWSVAULT_RENDER_EDITIONS": ["de", "zz"]})
+    with pytest.raises(UnknownEdition, match="unknown Sputnik edition 'zz'; known: "):
+        SputnikSpider.from_crawler(crawler, editions="en")
+    crawler = get_crawler(SputnikSpider, settings_dict={"NEWSVAULT_RENDER_EDITIONS": [" DE"]})  # as typed
+    assert SputnikSpider.from_crawler(crawler, editions="de").render.wants("de", "article")
