@@ -27,7 +27,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
 
@@ -37,6 +37,7 @@ from archive.storage import Uploader, open_storage
 from archive.wacz import package_wacz
 from archive.writer import RotatingWarcWriter, Written, repair_open_files
 from crawlers import rendering
+from crawlers.extensions import stop_at_start
 from crawlers.items import ArchivePointer, to_json
 
 logger = logging.getLogger(__name__)
@@ -152,8 +153,6 @@ class WarcCapture:
         crawler.signals.connect(self.response_downloaded, signals.response_downloaded)
         crawler.signals.connect(self.page_rendered, rendering.page_rendered)
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
-        crawler.signals.connect(self.engine_started, signals.engine_started)
-        self.unavailable = False  # the spool folder could not be used: the run stops at once
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -192,7 +191,7 @@ class WarcCapture:
         except Exception as error:  # a folder that cannot be made or read: crawling on would archive nothing
             logger.error("archive: cannot start in the folder %s (%r); the run stops", spool, error)
             self.stats.set_value("archive/store_failures", 1)
-            self.unavailable = True  # the spider is closed once the engine runs (closing it now stops nothing)
+            stop_at_start(self.crawler, "archive_unavailable")
             return
         self.uploader = Uploader(self.storage, spool, self.outlet)
         self.uploader.submit()
@@ -205,11 +204,6 @@ class WarcCapture:
             builder=self.builder,
             on_closed=lambda path: None if self.wacz else self.uploader.submit(),
         )
-
-    def engine_started(self) -> None:
-        """Stop a run whose archive could not start (exit 5): crawling on would emit every item unarchived."""
-        if self.unavailable:
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_unavailable"))
 
     def _default_spool(self) -> str:
         if self.uri.startswith("s3://"):

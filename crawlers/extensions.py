@@ -1,4 +1,5 @@
-"""Crawl extensions: a periodic progress line, a one-line summary when the spider closes, garbage collector tuning."""
+"""Crawl extensions: a periodic progress line, a one-line summary when the spider closes, garbage collector tuning;
+and :func:`stop_at_start`, for a part that cannot start."""
 
 from __future__ import annotations
 
@@ -10,8 +11,22 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.defer import deferred_from_coro
 
 logger = logging.getLogger(__name__)
+
+
+def stop_at_start(crawler: Crawler, reason: str) -> None:
+    """Close the spider with ``reason`` as soon as the engine runs, before its first request.
+
+    For a ``spider_opened`` handler whose part cannot start (the archive, the state): closing the spider from there
+    ends the crawl without ``engine_stopped``, so without the monitors, the manifest and the exit code.
+    """
+
+    def close() -> None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+
+    crawler.signals.connect(close, signals.engine_started, weak=False)  # a closure: nothing else refers to it
 
 
 class ProgressLog:

@@ -34,7 +34,8 @@ class StateWriteError(Exception):
 
 
 class StateUnavailable(Exception):
-    """The state cannot be opened (its folder cannot be made, the file is not a database)."""
+    """The state cannot be opened: its folder cannot be made, the file is not a database, the backend is unknown
+    or has no usable ``REDIS_URL``."""
 
 
 _VERSION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -239,8 +240,7 @@ class RedisState:
     Holds live in one hash per machine (``{prefix}held:{holder}``, the host name by default): the feed files they
     name are that machine's, so a worker settles only its own machine's holds when it starts. Workers side by side
     on one machine each need their own ``holder`` (``STATE_REDIS_HOLDER``), or one starting would settle another's
-    live holds. A Redis error while
-    writing is a :class:`StateWriteError`, as a full disk is for SQLite.
+    live holds. A Redis error is a :class:`StateWriteError`, as a full disk is for SQLite.
     """
 
     def __init__(self, client: Redis, prefix: str, ttl: int, holder: str | None = None):

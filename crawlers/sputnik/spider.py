@@ -19,13 +19,13 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawlers import delivery, rendering
 from crawlers.discovery import Discovered, DiscoveryError, parse_date, parse_feed, parse_sitemap
 from crawlers.distributed import seeds_this_round
 from crawlers.errors import NotAnArticle, UnreadablePage
+from crawlers.extensions import stop_at_start
 from crawlers.items import Article
 from crawlers.sputnik import editions as edition_table
 from crawlers.sputnik import pages, urls
@@ -100,17 +100,13 @@ class SputnikSpider(scrapy.Spider):
         except StateUnavailable as error:  # without it every listed article would be fetched and emitted again
             logger.error("state: cannot open %s; the run stops", error)
             self.crawler.stats.set_value(STATE_WRITE_FAILURES_STAT, 1)
-            # closed once the engine runs: closing it now would skip the monitors and the exit code
-            self.crawler.signals.connect(self._stop_without_state, signals.engine_started)
+            stop_at_start(self.crawler, "state_unavailable")
             return
         logger.info("Incremental state: %s", self.state)
         try:
             delivery.settle(self.state)
         except StateWriteError as error:  # Redis down: the crawl's own Redis checks report it
             logger.error("state: the articles a killed run held could not be settled (%s)", error)
-
-    def _stop_without_state(self) -> None:
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="state_unavailable"))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Yield the discovery (or article) requests of the plan."""
