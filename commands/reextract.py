@@ -28,6 +28,7 @@ from w3lib.encoding import http_content_type_encoding
 from archive.reader import MAX_BODY, READ_ATTEMPTS, ArchivedResponse, StorageReadError, iter_responses, warc_files
 from archive.storage import s3_client
 from archive.writer import OPEN_SUFFIX
+from commands.malloc import SYSTEM, UnknownAllocator, run_under, running_allocator
 from crawlers.errors import ExtractionError, NotAnArticle
 from crawlers.items import ArchivePointer, Article, to_json
 
@@ -82,6 +83,12 @@ class Command(ScrapyCommand):
         if opts.workers < 1:
             raise UsageError("--workers: at least 1")
         load_object(opts.extractor)  # a wrong path fails here, before any work
+        try:  # runs this command again under the allocator, before any work: nothing is read twice
+            slower = run_under(self.settings.get("NEWSVAULT_REEXTRACT_MALLOC") or SYSTEM)
+        except UnknownAllocator as error:
+            raise UsageError(f"NEWSVAULT_REEXTRACT_MALLOC: {error}") from None
+        if slower:
+            print(f"reextract: {slower}", file=sys.stderr)
         max_body = self.settings.getint("DOWNLOAD_MAXSIZE") or MAX_BODY  # the crawl's cap (0, no cap: the default)
         job = ReextractJob(opts.extractor, {name: self.settings.get(name) for name in AWS_SETTINGS}, max_body)
         try:
@@ -114,7 +121,8 @@ class Command(ScrapyCommand):
             partial.replace(opts.output)
         elapsed = time.perf_counter() - started
         rate = counts["responses"] / elapsed if elapsed else 0.0
-        print(f"reextract: {dict(sorted(counts.items()))} in {elapsed:.2f} s ({rate:.0f} records/s)", file=sys.stderr)
+        speed = f"{rate:.0f} records/s, {running_allocator()} malloc"
+        print(f"reextract: {dict(sorted(counts.items()))} in {elapsed:.2f} s ({speed})", file=sys.stderr)
         self.exitcode = 1 if counts["errors"] or counts["corrupt_files"] or counts["unreadable_files"] else 0
 
     @staticmethod

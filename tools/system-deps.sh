@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: Chromium (scrapy-playwright),
 # redis-server (scrapy-redis), nginx-light (benchmarks), wget (benchmarks; WARCs of another writer for the reader's
-# tests). Idempotent; needs root on a fresh machine.
+# tests), mimalloc (the allocator `scrapy reextract` runs under; its tests check it). Idempotent; needs root on a
+# fresh machine.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
@@ -9,6 +10,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v wget >/dev/null || need+=(wget)
 command -v certutil >/dev/null || need+=(libnss3-tools)
+/sbin/ldconfig -p | grep 'libmimalloc\.so' >/dev/null || need+=(libmimalloc2.0)  # not -q: SIGPIPE under pipefail
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "system-deps: missing ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2

@@ -51,6 +51,20 @@ def test_reextract_emits_items_with_resolving_pointers(tmp_path):
         assert record.rec_headers.get_header("WARC-Target-URI") == item["url"]
 
 
+def test_reextract_runs_itself_under_mimalloc_and_gives_the_same_lines(tmp_path):
+    build_fixture_warc(tmp_path / "warc")
+    lines = {}
+    for allocator in ("mimalloc", "system"):
+        out = tmp_path / f"{allocator}.jsonl"
+        result = reextract(str(tmp_path / "warc"), "-o", str(out), "-s", f"NEWSVAULT_REEXTRACT_MALLOC={allocator}")
+        assert result.returncode == 0, result.stderr
+        assert f"records/s, {allocator} malloc)" in result.stderr  # read from the process's own memory maps
+        lines[allocator] = out.read_bytes()
+    assert lines["mimalloc"] == lines["system"] and lines["system"].count(b"\n") >= len(fixture_pages()) - 1
+    unknown = reextract(str(tmp_path / "warc"), "-s", "NEWSVAULT_REEXTRACT_MALLOC=tcmalloc")
+    assert unknown.returncode == 2 and "NEWSVAULT_REEXTRACT_MALLOC: unknown allocator 'tcmalloc'" in unknown.stderr
+
+
 def test_the_output_keeps_an_open_name_until_every_file_was_read(tmp_path):
     build_fixture_warc(tmp_path / "warc")
     out = tmp_path / "items.jsonl"
