@@ -2,8 +2,9 @@
 errors quote URIs (a feed's ``ftp://user:password@host``).
 
 :class:`RedactSecrets` is an extension (Scrapy builds extensions before it logs "Overridden settings") that installs
-a log-record factory: every record is made with every known secret value, and the password of any
-``scheme://user:password@host`` URL, replaced by ``***`` in its final message and in its traceback. A filter on the
+a log-record factory: every record masks every known secret value, and the password of any
+``scheme://user:password@host`` URL, with ``***`` in its final message, its traceback and its stack, when a handler
+formats it. A filter on the
 log handlers did this before, but Scrapy replaces its root handler right after building the extensions, so every
 line after "Overridden settings" went out unmasked; a factory is process-wide, whatever the handlers.
 """
@@ -80,20 +81,55 @@ class SecretFilter(logging.Filter):
 _FORMATTER = logging.Formatter()
 
 
+class _MaskedText:
+    """A record attribute holding text, masked when read."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, record: logging.LogRecord | None, owner: type | None = None):
+        if record is None:
+            return self
+        text = record.__dict__.get(self.name)
+        return MaskedRecord.mask.redact(text) if text else text
+
+    def __set__(self, record: logging.LogRecord, text: str | None) -> None:
+        record.__dict__[self.name] = text
+
+
+class MaskedRecord(logging.LogRecord):
+    """A standard log record whose message, traceback and stack are masked when a handler reads them, not before.
+
+    Most records are never formatted (Scrapy's DEBUG lines, one per response and one per item with the whole item,
+    below ``LOG_LEVEL``); masking each when it was made cost about 1.5 ms of CPU per page (docs/benchmarks.md).
+    """
+
+    mask = SecretFilter()  # what every masked record masks; install() adds to it
+
+    def getMessage(self) -> str:
+        """The formatted message, masked."""
+        return self.mask.redact(super().getMessage())
+
+    exc_text = _MaskedText()  # the traceback text a formatter stores
+    stack_info = _MaskedText()  # the stack text of stack_info=True
+
+
 class MaskedRecords:
     """The process's log-record factory once :func:`install` ran: the previous factory's records, masked."""
 
     def __init__(self, make_record) -> None:
         self.make_record = make_record
-        self.mask = SecretFilter()
 
     def __call__(self, *args, **kwargs) -> logging.LogRecord:
-        """A record with its message and its traceback masked."""
+        """The record, made a :class:`MaskedRecord`; a record of another class is masked now (every one formatted)."""
         record = self.make_record(*args, **kwargs)
+        if type(record) is logging.LogRecord:
+            record.__class__ = MaskedRecord  # same layout, one more class: masked when read
+            return record
         with contextlib.suppress(Exception):  # a message that cannot be formatted: its handler reports it
-            self.mask.filter(record)
+            MaskedRecord.mask.filter(record)
             if record.exc_info and not record.exc_text:  # handlers print exc_text when it is set
-                record.exc_text = self.mask.redact(_FORMATTER.formatException(record.exc_info))
+                record.exc_text = MaskedRecord.mask.redact(_FORMATTER.formatException(record.exc_info))
         return record
 
 
@@ -101,9 +137,8 @@ def install(secrets: Iterable[str]) -> None:
     """Mask ``secrets`` (and URL passwords) in every log record made from now on, message and traceback."""
     factory = logging.getLogRecordFactory()
     if not isinstance(factory, MaskedRecords):
-        factory = MaskedRecords(factory)
-        logging.setLogRecordFactory(factory)
-    factory.mask.add(secrets)
+        logging.setLogRecordFactory(MaskedRecords(factory))
+    MaskedRecord.mask.add(secrets)
 
 
 class RedactSecrets:

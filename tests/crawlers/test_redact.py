@@ -77,3 +77,48 @@ def test_a_message_that_cannot_be_formatted_still_makes_a_record(record_factory)
     make_record = logging.getLogRecordFactory()
     record = make_record("test", logging.INFO, __file__, 1, "%d items", ("not a number",), None)
     assert record.msg == "%d items"  # left for the handler, which reports the bad format as it always did
+
+
+def test_a_record_no_handler_prints_is_never_formatted(record_factory):
+    """Masking each record when it was made formatted Scrapy's DEBUG "Scraped from" line, the whole item, for every
+    item: 1.5 ms of CPU per page, with LOG_LEVEL at INFO."""
+
+    class Item:
+        formatted = 0
+
+        def __repr__(self) -> str:
+            Item.formatted += 1
+            return "item abcd"
+
+    install({"abcd"})
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.INFO)  # as Scrapy's root handler, at LOG_LEVEL
+    logger = logging.getLogger("test.redact.lazy")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    logger.propagate = False  # pytest's own handlers format every record
+    try:
+        logger.debug("Scraped from %r", Item())
+        assert Item.formatted == 0
+        logger.info("Scraped from %r", Item())
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    assert Item.formatted == 1 and stream.getvalue() == f"Scraped from item {MASK}\n"
+
+
+def test_records_of_another_factory_are_masked_when_made(record_factory):
+    class Tagged(logging.LogRecord):
+        """A record class of another library's factory."""
+
+    logging.setLogRecordFactory(Tagged)
+    install({"abcd"})
+    record = logging.getLogRecordFactory()("test", logging.INFO, __file__, 1, "key %s", ("abcd",), None)
+    assert type(record) is Tagged and record.getMessage() == f"key {MASK}"
+
+
+def test_a_stack_given_with_the_record_is_masked_when_read(record_factory):
+    install({"abcd"})
+    record = logging.getLogRecordFactory()("test", logging.INFO, __file__, 1, "m", (), None, sinfo="Stack: abcd")
+    assert record.stack_info == f"Stack: {MASK}" and record.__dict__["stack_info"] == "Stack: abcd"
