@@ -48,6 +48,8 @@ def preload_environment(
         raise UnknownAllocator(f"unknown allocator {name!r}: {', '.join(ALLOCATORS)} or {SYSTEM}")
     if name in (SYSTEM, running):
         return None, ""
+    if running != SYSTEM:  # the user preloaded another one: a second would not serve malloc, the first does
+        return None, f"{running} is preloaded already (LD_PRELOAD); kept instead of {name}"
     fallback = "; the system allocator is used (slower)"
     if not platform.startswith("linux"):
         return None, f"{name} is preloaded on Linux only{fallback}"

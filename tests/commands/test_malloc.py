@@ -35,6 +35,7 @@ def test_a_process_is_run_again_with_the_library_added_to_its_preloads():
     [
         ("system", {}, SYSTEM, "linux", ""),
         ("mimalloc", {}, "mimalloc", "linux", ""),  # already under it: the run-again itself
+        ("mimalloc", {}, "jemalloc", "linux", "jemalloc is preloaded already (LD_PRELOAD); kept instead of mimalloc"),
         ("mimalloc", {}, SYSTEM, "darwin", "mimalloc is preloaded on Linux only; the system allocator is used"),
         ("mimalloc", {PRELOADED: "mimalloc"}, SYSTEM, "linux", "mimalloc could not be preloaded; the system"),
         ("jemalloc", {}, SYSTEM, "linux", "jemalloc not found (Debian 12: apt-get install libjemalloc2); the system"),
