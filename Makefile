@@ -54,6 +54,7 @@ bench: install ## short benchmarks (a few minutes; figures in docs/benchmarks.md
 bench-full: install ## the full figures of docs/benchmarks.md (5,000-page throughput, 50,000-page memory run)
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/reextract.py
+	$(BIN)/python bench/reextract.py --malloc system
 	$(BIN)/python bench/warc_writer.py
 	$(BIN)/python bench/throughput.py --pages 5000 --breakdown
 	$(BIN)/python bench/memory.py --pages 50000
