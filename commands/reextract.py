@@ -82,7 +82,10 @@ class Command(ScrapyCommand):
             raise UsageError("give at least one WARC file, folder or s3:// URI")
         if opts.workers < 1:
             raise UsageError("--workers: at least 1")
-        load_object(opts.extractor)  # a wrong path fails here, before any work
+        try:  # a wrong path fails here, before any work
+            load_object(opts.extractor)
+        except (ImportError, AttributeError, NameError, ValueError) as error:
+            raise UsageError(f"--extractor {opts.extractor}: {error}") from None
         try:  # runs this command again under the allocator, before any work: nothing is read twice
             slower = run_under(self.settings.get("NEWSVAULT_REEXTRACT_MALLOC") or SYSTEM)
         except UnknownAllocator as error:
@@ -104,7 +107,10 @@ class Command(ScrapyCommand):
         started = time.perf_counter()
         # -o FILE: written as FILE.open, renamed once every file was read (a file under its final name is complete)
         partial = Path(f"{opts.output}{OPEN_SUFFIX}") if opts.output else None
-        out = partial.open("wb") if partial else sys.stdout.buffer
+        try:
+            out = partial.open("wb") if partial else sys.stdout.buffer
+        except OSError as error:  # a folder that does not exist, a permission
+            raise UsageError(f"-o {opts.output}: cannot write {partial} ({error.strerror})") from None
         try:
             if opts.workers == 1:
                 out.writelines(job.lines(files, counts, progress))

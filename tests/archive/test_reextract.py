@@ -147,3 +147,11 @@ def test_bad_input_is_a_clear_error_and_an_empty_selection_fails(tmp_path):
     (tmp_path / "empty").mkdir()
     empty = reextract(str(tmp_path / "empty"))
     assert empty.returncode == 1 and "no WARC files" in empty.stderr
+    build_fixture_warc(tmp_path / "warc")
+    nowhere = tmp_path / "no-such-folder" / "items.jsonl"
+    unwritable = reextract(str(tmp_path / "warc"), "-o", str(nowhere))
+    assert unwritable.returncode == 2
+    assert f"cannot write {nowhere}.open (No such file or directory)" in unwritable.stderr
+    unknown = reextract(str(tmp_path / "warc"), "--extractor", "no_such_module.extract")
+    assert unknown.returncode == 2 and "--extractor no_such_module.extract: No module named" in unknown.stderr
+    assert "Traceback" not in unwritable.stderr + unknown.stderr
