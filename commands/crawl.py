@@ -10,9 +10,29 @@ expected; 4 error rate above ``ITEMS_MAX_ERROR_RATE``; 5 storage failed (WARC up
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+
+from crawlers.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+def report_start_failure(start: asyncio.Future) -> None:
+    """A crawl that could not start: a wrong input in one error line, anything else with its traceback.
+
+    Taking the exception here keeps asyncio from logging "Task exception was never retrieved" with a traceback.
+    """
+    if start.cancelled() or start.exception() is None:
+        return
+    error = start.exception()
+    if isinstance(error, InputError):
+        logger.error("the crawl cannot start: %s", error)
+    else:
+        logger.error("the crawl cannot start", exc_info=error)
 
 
 class Command(ScrapyCrawlCommand):
@@ -33,7 +53,9 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give exactly one spider name")
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
+        started = self.crawler_process.crawl(crawler, **opts.spargs)
+        if isinstance(started, asyncio.Future):  # Scrapy's AsyncCrawlerProcess (the asyncio reactor)
+            started.add_done_callback(report_start_failure)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1

@@ -29,8 +29,9 @@ from archive.reader import MAX_BODY, READ_ATTEMPTS, ArchivedResponse, StorageRea
 from archive.storage import s3_client
 from archive.writer import OPEN_SUFFIX
 from commands.malloc import SYSTEM, UnknownAllocator, run_under, running_allocator
-from crawlers.errors import ExtractionError, NotAnArticle
+from crawlers.errors import ExtractionError, InputError, NotAnArticle
 from crawlers.items import ArchivePointer, Article, to_json
+from crawlers.typed_settings import check_settings
 
 BATCH = 32  # responses per task for a worker: a few MB, about 0.1 s of extraction
 AWS_SETTINGS = (  # what archive.storage.s3_client reads
@@ -82,6 +83,10 @@ class Command(ScrapyCommand):
             raise UsageError("give at least one WARC file, folder or s3:// URI")
         if opts.workers < 1:
             raise UsageError("--workers: at least 1")
+        try:
+            check_settings(self.settings)
+        except InputError as error:
+            raise UsageError(str(error)) from None
         try:  # a wrong path fails here, before any work
             load_object(opts.extractor)
         except (ImportError, AttributeError, NameError, ValueError) as error:

@@ -1,4 +1,5 @@
-"""Errors the extractors raise: both carry a one-line reason fit for a log line or stderr."""
+"""Errors the extractors raise, and the error of a wrong input at start; each carries a one-line reason fit for a
+log line or stderr."""
 
 
 class ExtractionError(Exception):
@@ -11,3 +12,7 @@ class NotAnArticle(ExtractionError):
 
 class UnreadablePage(ExtractionError):
     """The input cannot be parsed as HTML at all (empty, binary, undecodable)."""
+
+
+class InputError(ValueError):
+    """A spider argument or setting the user gave is wrong: ``scrapy crawl`` reports it in one line, no traceback."""

@@ -61,6 +61,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.PoliteRetryMiddleware": 550,
 }
 EXTENSIONS = {**EXTENSIONS, "crawlers.extensions.ProgressLog": 500}
+# Number and boolean settings must read as their default's type: a wrong -s value is named at start.
+ADDONS = {**ADDONS, "crawlers.typed_settings.TypedSettingsAddon": 0}
 # The cyclic garbage collector's thresholds once the crawl runs (Python's: 700, 10, 10); empty: Python's own.
 NEWSVAULT_GC_THRESHOLDS = [20000, 20, 20]
 EXTENSIONS = {**EXTENSIONS, "crawlers.extensions.GarbageCollectorTuning": 0}

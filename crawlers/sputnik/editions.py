@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from crawlers.errors import InputError
+
 
 @dataclass(frozen=True)
 class SputnikEdition:
@@ -96,7 +98,7 @@ EDITIONS: tuple[SputnikEdition, ...] = (
 DEFAULT_EDITIONS = ("en",)
 
 
-class UnknownEdition(ValueError):
+class UnknownEdition(InputError):
     """An edition code or host that the table does not know."""
 
 

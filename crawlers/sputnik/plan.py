@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawlers.errors import InputError
 from crawlers.sputnik import editions as edition_table
 from crawlers.sputnik.editions import SputnikEdition, UnknownEdition
 
 MODES = ("latest", "backfill", "urls")
 
 
-class SpiderArgumentError(ValueError):
+class SpiderArgumentError(InputError):
     """A ``-a`` argument of the spider is missing, malformed or contradicts another."""
 
 

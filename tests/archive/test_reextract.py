@@ -154,4 +154,6 @@ def test_bad_input_is_a_clear_error_and_an_empty_selection_fails(tmp_path):
     assert f"cannot write {nowhere}.open (No such file or directory)" in unwritable.stderr
     unknown = reextract(str(tmp_path / "warc"), "--extractor", "no_such_module.extract")
     assert unknown.returncode == 2 and "--extractor no_such_module.extract: No module named" in unknown.stderr
-    assert "Traceback" not in unwritable.stderr + unknown.stderr
+    mistyped = reextract(str(tmp_path / "warc"), "-s", "NEWSVAULT_PROGRESS_INTERVAL=1m")
+    assert mistyped.returncode == 2 and "setting NEWSVAULT_PROGRESS_INTERVAL='1m': expected a number" in mistyped.stderr
+    assert "Traceback" not in unwritable.stderr + unknown.stderr + mistyped.stderr

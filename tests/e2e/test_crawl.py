@@ -109,6 +109,14 @@ def test_backfill_reads_per_day_sitemaps_of_every_host(crawl, site):
 
 def test_bad_argument_fails_loudly_before_any_request(crawl):
     result = crawl("editions=en,xx")
-    assert result.returncode != 0
-    assert "unknown Sputnik edition 'xx'" in result.log
+    assert result.returncode == 1
+    assert "ERROR: the crawl cannot start: -a editions: unknown Sputnik edition 'xx'" in result.log
+    assert "Traceback" not in result.log  # one line, not asyncio's "Task exception was never retrieved"
     assert result.requests == []
+
+
+def test_a_setting_of_the_wrong_type_is_named_before_any_request(crawl):
+    result = crawl("editions=en", WARC_MAX_SIZE="10GB")
+    assert result.returncode == 1
+    assert "ERROR: the crawl cannot start: setting WARC_MAX_SIZE='10GB': expected a number" in result.log
+    assert "Traceback" not in result.log and result.requests == []
