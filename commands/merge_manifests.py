@@ -31,6 +31,19 @@ def manifest_paths(args: list[str]) -> list[Path]:
     return paths
 
 
+def read_manifest(path: Path) -> dict[str, Any]:
+    """One worker's run manifest; :class:`UsageError` naming the file when it cannot be read or is no manifest."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read ({error.strerror})") from None
+    except ValueError as error:  # not JSON, not UTF-8
+        raise UsageError(f"{path}: not JSON ({error})") from None
+    if not isinstance(manifest, dict) or not {"manifestVersion", "crawlId", "status"} <= manifest.keys():
+        raise UsageError(f"{path}: not a newsvault run manifest (no manifestVersion, crawlId and status)")
+    return manifest
+
+
 def worker_exit_code(manifest: dict[str, Any]) -> int:
     """A worker's exit code; interrupted when its manifest says it never finished."""
     code = manifest.get("exitCode")
@@ -106,10 +119,13 @@ class Command(ScrapyCommand):
         paths = manifest_paths(args)
         if not paths:
             raise UsageError("give manifest files or folders holding *.manifest.json")
-        merged = merge([json.loads(p.read_text(encoding="utf-8")) for p in paths])
+        merged = merge([read_manifest(p) for p in paths])
         text = json.dumps(merged, indent=2, ensure_ascii=False) + "\n"
         if opts.output == "-":
             sys.stdout.write(text)
         else:
-            Path(opts.output).write_text(text, encoding="utf-8")
+            try:
+                Path(opts.output).write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise UsageError(f"-o {opts.output}: cannot write ({error.strerror})") from None
         self.exitcode = merged["exitCode"]

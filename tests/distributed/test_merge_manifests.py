@@ -54,3 +54,29 @@ def test_command_merges_a_folder(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(out.read_text())["counts"]["items"] == 7
+
+
+def test_bad_input_is_refused_naming_the_file(tmp_path):
+    good = tmp_path / "a.manifest.json"
+    good.write_text(json.dumps(manifest("a", 2, 0)))
+    (tmp_path / "broken.json").write_text("{broken")
+    (tmp_path / "other.json").write_text('{"items": 3}')
+    cases = {
+        str(tmp_path / "missing.json"): "missing.json: cannot read (No such file or directory)",
+        str(tmp_path / "broken.json"): "broken.json: not JSON (",
+        str(tmp_path / "other.json"): "other.json: not a newsvault run manifest",
+    }
+    for path, message in cases.items():
+        proc = subprocess.run(
+            [str(SCRAPY), "merge_manifests", str(good), path, "-o", str(tmp_path / "out.json")],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    nowhere = tmp_path / "no-such-folder" / "out.json"
+    proc = subprocess.run(
+        [str(SCRAPY), "merge_manifests", str(good), "-o", str(nowhere)], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and f"-o {nowhere}: cannot write (No such file or directory)" in proc.stderr
+    assert not (tmp_path / "out.json").exists()
