@@ -37,6 +37,7 @@ from archive.storage import Uploader, open_storage
 from archive.wacz import package_wacz
 from archive.writer import RotatingWarcWriter, Written, repair_open_files
 from crawlers import rendering
+from crawlers.errors import InputError
 from crawlers.extensions import stop_at_start
 from crawlers.items import ArchivePointer, to_json
 
@@ -133,11 +134,10 @@ class WarcCapture:
             raise NotConfigured("ARCHIVE_ENABLED is off")
         self.crawler, self.settings, self.stats = crawler, settings, crawler.stats
         self.uri = settings.get("ARCHIVE_URI") or "./data/warc"
-        self.storage = open_storage(
-            self.uri,
-            settings,
-            max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 8),
-        )
+        try:
+            self.storage = open_storage(self.uri, settings, max_attempts=settings.getint("ARCHIVE_S3_MAX_ATTEMPTS", 8))
+        except ValueError as error:  # an unsupported scheme, an s3:// without a bucket: one line at start
+            raise InputError(str(error)) from None
         self.builder = RecordBuilder()
         # final response URL -> future of the record holding its payload, until its item takes it (or it is forgotten)
         self.captures = BoundedMap(settings.getint("ARCHIVE_PENDING_CAPTURES", 5000))

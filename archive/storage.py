@@ -178,6 +178,8 @@ def open_storage(uri: str, settings: Mapping[str, object], max_attempts: int = 8
         raise ValueError(
             f"unsupported archive URI {parsed.scheme}://...: a local folder, file://... or s3://bucket/prefix"
         )
+    if not parsed.netloc:
+        raise ValueError("archive URI s3:// names no bucket: s3://bucket or s3://bucket/prefix")
     return S3Storage(parsed.netloc, parsed.path, s3_client(settings, max_attempts))
 
 

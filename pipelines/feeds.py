@@ -25,8 +25,10 @@ from scrapy.extensions.feedexport import apply_uri_params
 from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
 
+from crawlers.errors import InputError
 from crawlers.items import to_json
 from pipelines.feed_files import ITEMS_FORMAT, report_write_failure
+from pipelines.items_spool import split_s3_uri
 
 _BATCH_PLACEHOLDER = re.compile(r"%\(batch_(id|time)\)")
 DELIVERED_SCHEMES = ("", "file", "s3")  # the ITEMS_URI schemes an article's line is written at once for
@@ -93,7 +95,12 @@ def items_feed(settings: BaseSettings) -> tuple[str, dict[str, Any]]:
     uri = settings["ITEMS_URI"]
     scheme = urlparse(uri).scheme
     if scheme not in DELIVERED_SCHEMES:
-        raise ValueError(f"ITEMS_URI: {scheme}:// is not supported; use a local path, file:// or s3://")
+        raise InputError(f"ITEMS_URI: {scheme}:// is not supported; use a local path, file:// or s3://")
+    if scheme == "s3":  # s3://bucket/key: an empty bucket or key, or a ".." step, is refused now
+        try:
+            split_s3_uri(uri)
+        except InputError as error:
+            raise InputError(f"ITEMS_URI: {error}") from None
     options: dict[str, Any] = {
         "format": ITEMS_FORMAT,
         "encoding": "utf-8",
@@ -155,6 +162,8 @@ class ItemsAddon:
         if settings.get("ITEMS_URI"):
             uri, options = items_feed(settings)
             settings.set("FEEDS", {**settings.getdict("FEEDS"), uri: options}, settings.getpriority("FEEDS") or 0)
+        elif not settings.getdict("FEEDS"):  # the state would record every article as done, written nowhere
+            raise InputError("ITEMS_URI is empty and FEEDS names no feed of your own: the articles would go nowhere")
         # Per key, at add-on priority, inside the dict settings: a project's own FEED_EXPORTERS / FEED_STORAGES keep
         # their keys (and win on ours), and ours survive theirs.
         settings["FEED_EXPORTERS"].set(ITEMS_FORMAT, f"{__name__}.ItemJsonLinesExporter", "addon")

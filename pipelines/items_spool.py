@@ -27,6 +27,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.storage import S3Storage, s3_client
 from archive.writer import OPEN_SUFFIX, is_locked
+from crawlers.errors import InputError
 from pipelines.feed_files import open_locked, report_write_failure
 from pipelines.feed_repair import repair
 
@@ -38,11 +39,12 @@ KINDS = {"items": False, "manifests": True}  # spool folder -> whether its uploa
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    """(bucket, key) of ``s3://bucket/key``; ValueError for any key that could leave its spool folder."""
+    """(bucket, key) of ``s3://bucket/key``; :class:`InputError` (a ValueError) for an empty bucket or key, or any key
+    that could leave its spool folder."""
     parsed = urlparse(uri)
     parts = parsed.path.removeprefix("/").split("/")
     if parsed.scheme != "s3" or parsed.netloc in {"", ".", ".."} or {"", ".", ".."} & set(parts):
-        raise ValueError(f"not a spoolable s3://bucket/key URI: {uri!r}")
+        raise InputError(f"not a spoolable s3://bucket/key URI: {uri!r}")
     return parsed.netloc, "/".join(parts)
 
 

@@ -95,7 +95,7 @@ NEWSVAULT_REEXTRACT_MALLOC = "mimalloc"
 # The add-on turns ITEMS_* into Scrapy's FEEDS and enables dedupe (200), validation (900), spidermon and the run
 # manifest; see pipelines/feeds.py. Placeholders: %(outlet)s %(editions)s %(date)s %(run)s plus Scrapy's own.
 ADDONS = {**ADDONS, "pipelines.feeds.ItemsAddon": 500}
-ITEMS_URI = "./data/items/%(outlet)s/%(editions)s/%(date)s/%(run)s.jsonl"  # local path, file:// or s3://
+ITEMS_URI = "./data/items/%(outlet)s/%(editions)s/%(date)s/%(run)s.jsonl"  # local, file:// or s3://; never ""
 ITEMS_MANIFEST_URI = ""  # default: <folder of ITEMS_URI>/%(run)s.manifest.json
 ITEMS_BATCH_ITEM_COUNT = 0  # > 0: a new file every N items (adds -%(batch_id)05d to the name)
 ITEMS_GZIP = False  # True: .jsonl.gz, flushed per line (a killed run's file lacks only the gzip trailer)

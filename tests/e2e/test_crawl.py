@@ -115,6 +115,22 @@ def test_bad_argument_fails_loudly_before_any_request(crawl):
     assert result.requests == []
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"ITEMS_URI": ""}, "ITEMS_URI is empty and FEEDS names no feed of your own: the articles would go nowhere"),
+        ({"ITEMS_URI": "s3://"}, "ITEMS_URI: not a spoolable s3://bucket/key URI: 's3://'"),
+        ({"ARCHIVE_URI": "s3://"}, "archive URI s3:// names no bucket: s3://bucket or s3://bucket/prefix"),
+        ({"ARCHIVE_URI": "ftp://user:s3cretpw@x/y"}, "unsupported archive URI ftp://...: a local folder"),
+    ],
+)
+def test_a_storage_setting_that_cannot_work_is_named_before_any_request(crawl, settings, message):
+    """An empty ITEMS_URI wrote the articles nowhere, recorded them as done, and exited 0: lost for good."""
+    result = crawl("editions=en", **settings)
+    assert result.returncode == 1 and f"ERROR: the crawl cannot start: {message}" in result.log
+    assert "Traceback" not in result.log and "s3cretpw" not in result.log and result.requests == []
+
+
 def test_a_setting_of_the_wrong_type_is_named_before_any_request(crawl):
     result = crawl("editions=en", WARC_MAX_SIZE="10GB")
     assert result.returncode == 1
