@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import socket
 import threading
@@ -123,6 +124,7 @@ class BoundedMap:
 
 
 ITEM_URN = "urn:item:"
+SAFE_PREFIX = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 class WarcCapture:
@@ -147,6 +149,11 @@ class WarcCapture:
         # read now, so that a bad value is an error at start (exit 1), not a crawl without a writer
         self.max_size = settings.getint("WARC_MAX_SIZE") or 10**9
         self.max_age = settings.getfloat("WARC_MAX_AGE") or None
+        if self.max_size < 0 or (self.max_age or 0) < 0:
+            raise InputError("WARC_MAX_SIZE and WARC_MAX_AGE: a positive number of bytes and of seconds (0: default)")
+        self.prefix = settings.get("WARC_PREFIX") or "newsvault"
+        if not SAFE_PREFIX.fullmatch(self.prefix):  # it starts every file name: no folder, no hidden file
+            raise InputError(f"WARC_PREFIX={self.prefix!r}: letters, digits, '.', '_' and '-' only, not first '.'")
         self.wacz = settings.getbool("WACZ_ENABLED")
         self._uris: dict[str, str] = {}  # the latest file name -> its final URI
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
@@ -198,7 +205,7 @@ class WarcCapture:
         self.writer = RotatingWarcWriter(
             spool,
             self._crawl_info(crawl_id),
-            prefix=f"{self.settings.get('WARC_PREFIX') or 'newsvault'}-{self.outlet}",
+            prefix=f"{self.prefix}-{self.outlet}",
             max_size=self.max_size,
             max_age=self.max_age,
             builder=self.builder,

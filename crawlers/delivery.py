@@ -54,16 +54,26 @@ class DeliveryCheck:
         if failures != self.write_failures:  # the exporter failed on this very item
             self.write_failures = failures
             return False
+        if not self._slots():  # no feed could be opened (an unknown %(placeholder)s...): the line went nowhere
+            if not self.write_failures:
+                logger.error("items: no feed file is open (see the error above); no article is recorded as done")
+            self.crawler.stats.inc_value(WRITE_FAILURES_STAT)
+            self.write_failures += 1
+            return False
         archiving = self.crawler.settings.getbool("ARCHIVE_ENABLED")
         return not (archiving and getattr(item, "archive", None) is None)
 
-    def feed_files(self) -> list[str]:
-        """The local files the feed exporter is writing (the items spool's for ``s3://`` feeds), for ``hold``."""
+    def _slots(self) -> list:
+        """The feed exporter's open feeds (none without an exporter)."""
         if self._exporter is None:  # found once: the extensions are built when the crawl starts
             found = [ext for ext in self.crawler.extensions.middlewares if isinstance(ext, FeedExporter)]
             self._exporter = found[0] if found else False
+        return self._exporter.slots if self._exporter else []
+
+    def feed_files(self) -> list[str]:
+        """The local files the feed exporter is writing (the items spool's for ``s3://`` feeds), for ``hold``."""
         files = []
-        for slot in self._exporter.slots if self._exporter else ():
+        for slot in self._slots():
             if slot.file is None:  # opened at its first item, by the exporter's handler, right after the hold
                 name = slot.storage.open_path() if hasattr(slot.storage, "open_path") else None
             else:

@@ -85,6 +85,20 @@ def render_uri(template: str, spider: Spider) -> str:
     return apply_uri_params(template, params)
 
 
+def check_delivered_uri(setting: str, uri: str) -> str:
+    """``uri`` if it is a local path, ``file://`` or a complete ``s3://bucket/key``; :class:`InputError` naming
+    ``setting`` otherwise (the scheme only: the URI may hold a password)."""
+    scheme = urlparse(uri).scheme
+    if scheme not in DELIVERED_SCHEMES:
+        raise InputError(f"{setting}: {scheme}:// is not supported; use a local path, file:// or s3://")
+    if scheme == "s3":  # an empty bucket or key, or a ".." step, is refused now, not when the first file is written
+        try:
+            split_s3_uri(uri)
+        except InputError as error:
+            raise InputError(f"{setting}: {error}") from None
+    return uri
+
+
 def items_feed(settings: BaseSettings) -> tuple[str, dict[str, Any]]:
     """The ``FEEDS`` entry (URI template, options) for the ``ITEMS_*`` settings.
 
@@ -92,15 +106,7 @@ def items_feed(settings: BaseSettings) -> tuple[str, dict[str, Any]]:
     written (locally, or to the items spool). Scrapy's other storages (``ftp://``...) write to a temporary file
     uploaded at the end of the run, and a failed upload would lose items the state had recorded as done.
     """
-    uri = settings["ITEMS_URI"]
-    scheme = urlparse(uri).scheme
-    if scheme not in DELIVERED_SCHEMES:
-        raise InputError(f"ITEMS_URI: {scheme}:// is not supported; use a local path, file:// or s3://")
-    if scheme == "s3":  # s3://bucket/key: an empty bucket or key, or a ".." step, is refused now
-        try:
-            split_s3_uri(uri)
-        except InputError as error:
-            raise InputError(f"ITEMS_URI: {error}") from None
+    uri = check_delivered_uri("ITEMS_URI", settings["ITEMS_URI"])
     options: dict[str, Any] = {
         "format": ITEMS_FORMAT,
         "encoding": "utf-8",

@@ -16,7 +16,6 @@ import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -48,17 +47,14 @@ class ErrorLog(logging.Handler):
 
 def manifest_template(settings: BaseSettings) -> str:
     """``ITEMS_MANIFEST_URI``, or ``%(run)s.manifest.json`` in the folder of ``ITEMS_URI``; a local path,
-    ``file://`` or ``s3://`` (ValueError otherwise)."""
+    ``file://`` or ``s3://bucket/key`` (:class:`~crawlers.errors.InputError` otherwise)."""
     if settings.get("ITEMS_MANIFEST_URI"):
         template = settings["ITEMS_MANIFEST_URI"]
     elif settings.get("ITEMS_URI"):
         template = settings["ITEMS_URI"].rsplit("/", 1)[0] + "/%(run)s.manifest.json"
     else:
         raise NotConfigured("neither ITEMS_MANIFEST_URI nor ITEMS_URI is set")
-    scheme = urlparse(template).scheme
-    if scheme not in feeds.DELIVERED_SCHEMES:
-        raise ValueError(f"ITEMS_MANIFEST_URI: {scheme}:// is not supported; use a local path, file:// or s3://")
-    return template
+    return feeds.check_delivered_uri("ITEMS_MANIFEST_URI", template)
 
 
 def counts(stats: dict[str, Any]) -> dict[str, Any]:

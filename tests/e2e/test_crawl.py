@@ -122,6 +122,10 @@ def test_bad_argument_fails_loudly_before_any_request(crawl):
         ({"ITEMS_URI": "s3://"}, "ITEMS_URI: not a spoolable s3://bucket/key URI: 's3://'"),
         ({"ARCHIVE_URI": "s3://"}, "archive URI s3:// names no bucket: s3://bucket or s3://bucket/prefix"),
         ({"ARCHIVE_URI": "ftp://user:s3cretpw@x/y"}, "unsupported archive URI ftp://...: a local folder"),
+        ({"ITEMS_MANIFEST_URI": "s3://"}, "ITEMS_MANIFEST_URI: not a spoolable s3://bucket/key URI: 's3://'"),
+        ({"ITEMS_MANIFEST_URI": "ftp://user:s3cretpw@x/m.json"}, "ITEMS_MANIFEST_URI: ftp:// is not supported"),
+        ({"WARC_MAX_SIZE": "-1"}, "WARC_MAX_SIZE and WARC_MAX_AGE: a positive number of bytes and of seconds"),
+        ({"WARC_PREFIX": "../../evil"}, "WARC_PREFIX='../../evil': letters, digits, '.', '_' and '-' only"),
     ],
 )
 def test_a_storage_setting_that_cannot_work_is_named_before_any_request(crawl, settings, message):

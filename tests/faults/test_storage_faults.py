@@ -173,6 +173,17 @@ def test_an_items_file_that_cannot_be_created_stops_the_run_and_the_next_run_wri
     assert sorted(i["url"] for i in second.items) == sorted(site.expected_articles(("en",), "latest"))
 
 
+def test_a_feed_scrapy_cannot_open_records_no_article_and_the_next_run_writes_every_article(crawl, site):
+    """An ITEMS_URI placeholder Scrapy does not know: the feed exporter logged a KeyError and opened no feed, the
+    state recorded every article as done, the run exited 0, and the next run wrote nothing: all lost."""
+    first = crawl("editions=en", ITEMS_URI=str(crawl.directory / "out" / "%(nosuch)s.jsonl"))
+    assert first.returncode == 5, first.log[-3000:]
+    assert "items: no feed file is open (see the error above); no article is recorded as done" in first.log
+    second = crawl("editions=en")
+    assert second.returncode == 0, second.log[-3000:]
+    assert sorted(i["url"] for i in second.items) == sorted(site.expected_articles(("en",), "latest"))
+
+
 def test_an_archive_folder_that_cannot_be_created_stops_the_run_before_any_request(crawl, site):
     """Before, the crawl went on without a writer: every item went out unarchived, a traceback per response, exit 0."""
     (crawl.directory / "blocked").write_text("a file where the archive folder should be")
