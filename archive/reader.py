@@ -53,11 +53,7 @@ def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = Non
     for uri in uris:
         parsed = urlparse(uri)
         if parsed.scheme == "s3":
-            pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=parsed.netloc, Prefix=parsed.path[1:])
-            for page in pages:
-                for entry in page.get("Contents", []):
-                    if entry["Key"].endswith(WARC_SUFFIXES):
-                        yield f"s3://{parsed.netloc}/{entry['Key']}", entry["Size"]
+            yield from _s3_warc_files(parsed.netloc, parsed.path[1:], s3_client)
             continue
         path = local_path(uri)
         if path is None:
@@ -66,6 +62,22 @@ def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = Non
         found = sorted(f for f in path.rglob("*.warc*") if f.name.endswith(WARC_SUFFIXES)) if path.is_dir() else [path]
         for file in found:
             yield file.resolve().as_uri(), file.stat().st_size
+
+
+def _s3_warc_files(bucket: str, prefix: str, s3_client: Callable[[], object]) -> Iterator[tuple[str, int]]:
+    """(URI, size) of the WARC files under an S3 prefix; :class:`StorageReadError` when listing them fails."""
+    if not bucket:
+        raise ValueError("s3:// names no bucket: s3://bucket or s3://bucket/prefix")
+    try:
+        found = [
+            (f"s3://{bucket}/{entry['Key']}", entry["Size"])
+            for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for entry in page.get("Contents", [])
+            if entry["Key"].endswith(WARC_SUFFIXES)
+        ]
+    except Exception as error:  # botocore's errors (unreachable, refused, no such bucket) are no OSError
+        raise StorageReadError(f"s3://{bucket}/{prefix}: listing failed ({error})") from error
+    yield from found
 
 
 class CorruptWarc(OSError):

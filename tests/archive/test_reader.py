@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.reader import READ_ATTEMPTS, CorruptWarc, StorageReadError, iter_responses
+from archive.reader import READ_ATTEMPTS, CorruptWarc, StorageReadError, iter_responses, warc_files
 from archive.records import http_head
 from archive.writer import RotatingWarcWriter
 from tests.archive.conftest import INFO
@@ -197,3 +197,22 @@ def test_warcio_written_files_compressed_or_not_read_as_warcio_reads_them(tmp_pa
     ours = [(r.url, r.status, r.offset, r.length, r.body) for r in iter_responses([str(tmp_path)])]
     assert ours == warcio_responses(tmp_path / "packed.warc.gz") + warcio_responses(tmp_path / "plain.warc")
     assert len(ours) == 6
+
+
+class UnreachableS3:
+    """An S3 client whose listing fails as botocore's does when the endpoint does not answer (no OSError)."""
+
+    def get_paginator(self, name: str):
+        """A paginator that raises on its first page."""
+        return self
+
+    def paginate(self, **kwargs):
+        """Fail like botocore's EndpointConnectionError."""
+        raise RuntimeError('Could not connect to the endpoint URL: "http://127.0.0.1:1/bucket"')
+
+
+def test_an_s3_uri_without_bucket_or_that_cannot_be_listed_is_a_clear_error():
+    with pytest.raises(ValueError, match="s3:// names no bucket"):
+        list(warc_files(["s3://"], UnreachableS3))
+    with pytest.raises(StorageReadError, match=r"s3://bucket/warc: listing failed \(Could not connect"):
+        list(warc_files(["s3://bucket/warc"], UnreachableS3))
