@@ -16,20 +16,21 @@ import logging
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawlers.errors import InputError
+from crawlers.errors import StartFailure
 
 logger = logging.getLogger(__name__)
 
 
 def report_start_failure(start: asyncio.Future) -> None:
-    """A crawl that could not start: a wrong input in one error line, anything else with its traceback.
+    """A crawl that could not start: a :class:`StartFailure` (a wrong input, Redis unreachable) in one error line,
+    anything else with its traceback.
 
     Taking the exception here keeps asyncio from logging "Task exception was never retrieved" with a traceback.
     """
     if start.cancelled() or start.exception() is None:
         return
     error = start.exception()
-    if isinstance(error, InputError):
+    if isinstance(error, StartFailure):
         logger.error("the crawl cannot start: %s", error)
     else:
         logger.error("the crawl cannot start", exc_info=error)

@@ -39,6 +39,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from crawlers.errors import StartFailure
 from crawlers.state import RedisState, StateStore
 
 logger = logging.getLogger(__name__)
@@ -122,7 +123,10 @@ class DistributedCrawl:
         """Join (or start) the crawl's round; fails the start of the crawl if Redis cannot be reached."""
         if not crawler.settings.get("REDIS_URL"):
             raise NotConfigured("REDIS_URL is not set")
-        ext = cls(crawler, get_redis_from_settings(crawler.settings))
+        try:
+            ext = cls(crawler, get_redis_from_settings(crawler.settings))
+        except RedisError as error:  # the URL is not printed: it may hold a password
+            raise StartFailure(f"cannot reach Redis (REDIS_URL): {error}") from None
         crawler.signals.connect(ext.spider_opened, signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signals.spider_closed)

@@ -14,5 +14,9 @@ class UnreadablePage(ExtractionError):
     """The input cannot be parsed as HTML at all (empty, binary, undecodable)."""
 
 
-class InputError(ValueError):
-    """A spider argument or setting the user gave is wrong: ``scrapy crawl`` reports it in one line, no traceback."""
+class StartFailure(Exception):
+    """The crawl cannot start, for a reason its message says in one line: ``scrapy crawl`` logs it, no traceback."""
+
+
+class InputError(StartFailure, ValueError):
+    """A spider argument or setting the user gave is wrong."""

@@ -126,6 +126,7 @@ def test_bad_argument_fails_loudly_before_any_request(crawl):
         ({"ITEMS_MANIFEST_URI": "ftp://user:s3cretpw@x/m.json"}, "ITEMS_MANIFEST_URI: ftp:// is not supported"),
         ({"WARC_MAX_SIZE": "-1"}, "WARC_MAX_SIZE and WARC_MAX_AGE: a positive number of bytes and of seconds"),
         ({"WARC_PREFIX": "../../evil"}, "WARC_PREFIX='../../evil': letters, digits, '.', '_' and '-' only"),
+        ({"REDIS_URL": "redis://:s3cretpw@127.0.0.1:1/0"}, "cannot reach Redis (REDIS_URL): Error 111 connecting to"),
     ],
 )
 def test_a_storage_setting_that_cannot_work_is_named_before_any_request(crawl, settings, message):
