@@ -19,7 +19,7 @@ from fastwarc.warc import ArchiveIterator, HeaderMap, WarcRecord, WarcRecordType
 
 from archive.content import UndecodableBody, dechunk, decode_content
 from archive.records import normalized_target_uri
-from archive.storage import local_path
+from archive.storage import local_path, s3_location
 
 MAX_BODY = 32 * 1024 * 1024  # the crawl's DOWNLOAD_MAXSIZE: a bigger decoded body never reached the spider
 WARC_SUFFIXES = (".warc.gz", ".warc")  # in folders and S3 prefixes; not ".open" files still being written
@@ -51,9 +51,9 @@ class ArchivedResponse:
 def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = None) -> Iterator[tuple[str, int]]:
     """(URI, size) of every WARC file named by ``uris``: files, folders (recursive), S3 keys or prefixes."""
     for uri in uris:
-        parsed = urlparse(uri)
-        if parsed.scheme == "s3":
-            yield from _s3_warc_files(parsed.netloc, parsed.path[1:], s3_client)
+        if urlparse(uri).scheme == "s3":
+            bucket, path = s3_location(uri)
+            yield from _s3_warc_files(bucket, path[1:], s3_client)
             continue
         path = local_path(uri)
         if path is None:
@@ -66,8 +66,6 @@ def warc_files(uris: Iterable[str], s3_client: Callable[[], object] | None = Non
 
 def _s3_warc_files(bucket: str, prefix: str, s3_client: Callable[[], object]) -> Iterator[tuple[str, int]]:
     """(URI, size) of the WARC files under an S3 prefix; :class:`StorageReadError` when listing them fails."""
-    if not bucket:
-        raise ValueError("s3:// names no bucket: s3://bucket or s3://bucket/prefix")
     try:
         found = [
             (f"s3://{bucket}/{entry['Key']}", entry["Size"])

@@ -149,8 +149,9 @@ class WarcCapture:
         # read now, so that a bad value is an error at start (exit 1), not a crawl without a writer
         self.max_size = settings.getint("WARC_MAX_SIZE") or 10**9
         self.max_age = settings.getfloat("WARC_MAX_AGE") or None
-        if self.max_size < 0 or (self.max_age or 0) < 0:
-            raise InputError("WARC_MAX_SIZE and WARC_MAX_AGE: a positive number of bytes and of seconds (0: default)")
+        for name, value in (("WARC_MAX_SIZE", self.max_size), ("WARC_MAX_AGE", self.max_age or 0)):
+            if value < 0:
+                raise InputError(f"{name}={value}: a positive number (0: the default)")
         self.prefix = settings.get("WARC_PREFIX") or "newsvault"
         if not SAFE_PREFIX.fullmatch(self.prefix):  # it starts every file name: no folder, no hidden file
             raise InputError(f"WARC_PREFIX={self.prefix!r}: letters, digits, '.', '_' and '-' only, not first '.'")

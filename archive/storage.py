@@ -167,6 +167,14 @@ def local_path(uri: str) -> Path | None:
     return None if "://" in uri else Path(uri)
 
 
+def s3_location(uri: str) -> tuple[str, str]:
+    """(bucket, path) of ``s3://bucket/prefix``, the path with its leading ``/``; ValueError when it names no bucket."""
+    parsed = urlparse(uri)
+    if not parsed.netloc:
+        raise ValueError("s3:// names no bucket: s3://bucket or s3://bucket/prefix")
+    return parsed.netloc, parsed.path
+
+
 def open_storage(uri: str, settings: Mapping[str, object], max_attempts: int = 8) -> Storage:
     """``s3://bucket/prefix`` → :class:`S3Storage`; a plain path or ``file://`` → a local folder."""
     path = local_path(uri)
@@ -178,9 +186,8 @@ def open_storage(uri: str, settings: Mapping[str, object], max_attempts: int = 8
         raise ValueError(
             f"unsupported archive URI {parsed.scheme}://...: a local folder, file://... or s3://bucket/prefix"
         )
-    if not parsed.netloc:
-        raise ValueError("archive URI s3:// names no bucket: s3://bucket or s3://bucket/prefix")
-    return S3Storage(parsed.netloc, parsed.path, s3_client(settings, max_attempts))
+    bucket, prefix = s3_location(uri)
+    return S3Storage(bucket, prefix, s3_client(settings, max_attempts))
 
 
 class Uploader:

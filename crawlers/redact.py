@@ -4,9 +4,9 @@ errors quote URIs (a feed's ``ftp://user:password@host``).
 :class:`RedactSecrets` is an extension (Scrapy builds extensions before it logs "Overridden settings") that installs
 a log-record factory: every record masks every known secret value, and the password of any
 ``scheme://user:password@host`` URL, with ``***`` in its final message, its traceback and its stack, when a handler
-formats it. A filter on the
-log handlers did this before, but Scrapy replaces its root handler right after building the extensions, so every
-line after "Overridden settings" went out unmasked; a factory is process-wide, whatever the handlers.
+formats it. A filter on the log handlers did this before, but Scrapy replaces its root handler right after building
+the extensions, so every line after "Overridden settings" went out unmasked; a factory is process-wide, whatever
+the handlers.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy_playwright.page import PageMethod
 
+from crawlers.errors import InputError
+
 logger = logging.getLogger(__name__)
 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -94,7 +96,7 @@ def parse_render_arg(value: str | None) -> bool:
         return False
     if value.strip().lower() == "js":
         return True
-    raise ValueError(f"-a render={value!r}: expected 'js' or 'none'")
+    raise InputError(f"-a render={value!r}: expected 'js' or 'none'")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class RenderPolicy:
         page_types = frozenset(settings.getlist("NEWSVAULT_RENDER_PAGE_TYPES", ["article"]))
         unknown = page_types.difference(PAGE_TYPES)
         if unknown:
-            raise ValueError(f"NEWSVAULT_RENDER_PAGE_TYPES: unknown {sorted(unknown)}; known: {PAGE_TYPES}")
+            raise InputError(f"NEWSVAULT_RENDER_PAGE_TYPES: unknown {sorted(unknown)}; known: {PAGE_TYPES}")
         editions = frozenset(code.strip().lower() for code in settings.getlist("NEWSVAULT_RENDER_EDITIONS"))
         return cls(editions, page_types, settings.get("NEWSVAULT_RENDER_WAIT") or "networkidle")
 

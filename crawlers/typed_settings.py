@@ -14,8 +14,7 @@ from settings import base
 
 # Exact types (a bool is no int here). An integer default is checked as a number: some are read with getfloat
 # (DOWNLOAD_TIMEOUT, WARC_MAX_AGE), and a value some component accepts is never refused here.
-READERS = {bool: "getbool", int: "getfloat", float: "getfloat"}
-NAMES = {bool: "true or false", int: "a number", float: "a number"}
+READERS = {bool: ("getbool", "true or false"), int: ("getfloat", "a number"), float: ("getfloat", "a number")}
 
 
 def typed_defaults() -> dict[str, type]:
@@ -26,10 +25,11 @@ def typed_defaults() -> dict[str, type]:
 def check_settings(settings: BaseSettings) -> None:
     """Raise :class:`InputError` naming the first setting whose value cannot be read as its default's type."""
     for name, kind in typed_defaults().items():
+        reader, expected = READERS[kind]
         try:
-            getattr(settings, READERS[kind])(name)
+            getattr(settings, reader)(name)
         except ValueError:
-            raise InputError(f"setting {name}={settings.get(name)!r}: expected {NAMES[kind]}") from None
+            raise InputError(f"setting {name}={settings.get(name)!r}: expected {expected}") from None
 
 
 class TypedSettingsAddon:

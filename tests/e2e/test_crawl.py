@@ -120,16 +120,17 @@ def test_bad_argument_fails_loudly_before_any_request(crawl):
     [
         ({"ITEMS_URI": ""}, "ITEMS_URI is empty and FEEDS names no feed of your own: the articles would go nowhere"),
         ({"ITEMS_URI": "s3://"}, "ITEMS_URI: not a spoolable s3://bucket/key URI: 's3://'"),
-        ({"ARCHIVE_URI": "s3://"}, "archive URI s3:// names no bucket: s3://bucket or s3://bucket/prefix"),
+        ({"ARCHIVE_URI": "s3://"}, "s3:// names no bucket: s3://bucket or s3://bucket/prefix"),
         ({"ARCHIVE_URI": "ftp://user:s3cretpw@x/y"}, "unsupported archive URI ftp://...: a local folder"),
         ({"ITEMS_MANIFEST_URI": "s3://"}, "ITEMS_MANIFEST_URI: not a spoolable s3://bucket/key URI: 's3://'"),
         ({"ITEMS_MANIFEST_URI": "ftp://user:s3cretpw@x/m.json"}, "ITEMS_MANIFEST_URI: ftp:// is not supported"),
-        ({"WARC_MAX_SIZE": "-1"}, "WARC_MAX_SIZE and WARC_MAX_AGE: a positive number of bytes and of seconds"),
+        ({"WARC_MAX_SIZE": "-1"}, "WARC_MAX_SIZE=-1: a positive number (0: the default)"),
         ({"WARC_PREFIX": "../../evil"}, "WARC_PREFIX='../../evil': letters, digits, '.', '_' and '-' only"),
         ({"REDIS_URL": "redis://:s3cretpw@127.0.0.1:1/0"}, "cannot reach Redis (REDIS_URL): Error 111 connecting to"),
+        ({"NEWSVAULT_RENDER_PAGE_TYPES": "bogus"}, "NEWSVAULT_RENDER_PAGE_TYPES: unknown ['bogus']; known: "),
     ],
 )
-def test_a_storage_setting_that_cannot_work_is_named_before_any_request(crawl, settings, message):
+def test_a_setting_that_cannot_work_is_named_before_any_request(crawl, settings, message):
     """An empty ITEMS_URI wrote the articles nowhere, recorded them as done, and exited 0: lost for good."""
     result = crawl("editions=en", **settings)
     assert result.returncode == 1 and f"ERROR: the crawl cannot start: {message}" in result.log
